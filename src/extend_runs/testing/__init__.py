@@ -1,0 +1,1 @@
+"""A fake Extend server for testing code that uses extend-runs."""
