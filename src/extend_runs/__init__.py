@@ -1,5 +1,68 @@
-"""extend-runs: a typed Python client for Extend's List Processor Runs API."""
+"""extend-runs: a typed Python client for Extend's List Processor Runs API.
 
+Example:
+    >>> from extend_runs import Client
+    >>> with Client(api_key="sk-test") as client:
+    ...     pager = client.list_processor_runs(status="FAILED", limit=10)
+"""
+
+from ._client import AsyncClient, Client
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ExtendError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from ._models import (
+    ListProcessorRunsParams,
+    ProcessorRunSource,
+    ProcessorRunsPage,
+    ProcessorRunStatus,
+    ProcessorRunSummary,
+    ProcessorType,
+    SortBy,
+    SortDir,
+    Usage,
+)
+from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
+from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = [
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AsyncProcessorRunPager",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ExtendError",
+    "InternalServerError",
+    "ListProcessorRunsParams",
+    "NotFoundError",
+    "NotGiven",
+    "PermissionDeniedError",
+    "ProcessorRunPager",
+    "ProcessorRunSource",
+    "ProcessorRunStatus",
+    "ProcessorRunSummary",
+    "ProcessorRunsPage",
+    "ProcessorType",
+    "RateLimitError",
+    "SortBy",
+    "SortDir",
+    "Usage",
+    "__version__",
+]

@@ -1,0 +1,387 @@
+"""``Client`` and ``AsyncClient``: settings, listing calls and lifetime, written once."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Coroutine, Generic, Optional, TypeVar, Union
+
+import httpx
+
+from ._constants import DEFAULT_API_VERSION, DEFAULT_MAX_RETRIES
+from ._models import (
+    ListProcessorRunsParams,
+    ProcessorRunSourceLike,
+    ProcessorRunsPage,
+    ProcessorRunStatusLike,
+    ProcessorTypeLike,
+    SortByLike,
+    SortDirLike,
+)
+from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
+from ._transport import AsyncTransport, ClientSettings, SyncTransport, resolve_settings
+from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
+
+__all__ = ["AsyncClient", "Client"]
+
+_HttpClientT = TypeVar("_HttpClientT", httpx.Client, httpx.AsyncClient)
+_PagerT = TypeVar("_PagerT")
+_PageT = TypeVar("_PageT")
+_ClientT = TypeVar("_ClientT", bound="_BaseClient[Any, Any, Any]")
+
+
+class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
+    """What both clients share; subclasses supply only the I/O."""
+
+    _settings: ClientSettings
+    _http_client: _HttpClientT
+    _owns_http_client: bool
+
+    def __init__(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        api_version: str = DEFAULT_API_VERSION,
+        workspace_id: Optional[str] = None,
+        timeout: Union[TimeoutTypes, NotGiven, None] = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: Optional[_HttpClientT] = None,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        settings = resolve_settings(
+            api_key=api_key,
+            base_url=base_url,
+            api_version=api_version,
+            workspace_id=workspace_id,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=http_client,
+            allow_insecure_http=allow_insecure_http,
+        )
+        if http_client is None:
+            self._setup(settings, self._new_http_client(settings), owns_http_client=True)
+        else:
+            self._setup(settings, http_client, owns_http_client=False)
+
+    def _setup(
+        self, settings: ClientSettings, http_client: _HttpClientT, *, owns_http_client: bool
+    ) -> None:
+        self._settings = settings
+        self._http_client = http_client
+        self._owns_http_client = owns_http_client
+
+    @staticmethod
+    def _new_http_client(settings: ClientSettings) -> _HttpClientT:
+        raise NotImplementedError
+
+    def _pager(self, params: ListProcessorRunsParams, limit: Optional[int]) -> _PagerT:
+        raise NotImplementedError
+
+    def _get_page(self, query: dict[str, Any]) -> _PageT:
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, without a trailing slash."""
+        return self._settings.base_url
+
+    @property
+    def api_version(self) -> str:
+        """The ``x-extend-api-version`` sent with every request."""
+        return self._settings.api_version
+
+    @property
+    def workspace_id(self) -> Optional[str]:
+        """The ``x-extend-workspace-id`` sent with every request, if any."""
+        return self._settings.workspace_id
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of each attempt."""
+        return self._settings.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """Retries after the first try of each request."""
+        return self._settings.max_retries
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(base_url={self.base_url!r}, api_version={self.api_version!r}, "
+            f"workspace_id={self.workspace_id!r}, max_retries={self.max_retries})"
+        )
+
+    def with_options(
+        self: _ClientT,
+        *,
+        timeout: Union[TimeoutTypes, NotGiven, None] = NOT_GIVEN,
+        max_retries: Union[int, NotGiven] = NOT_GIVEN,
+        api_version: Union[str, NotGiven] = NOT_GIVEN,
+        workspace_id: Union[str, NotGiven, None] = NOT_GIVEN,
+    ) -> _ClientT:
+        """A new client with some settings changed, sharing this one's connection pool.
+
+        Arguments left out keep this client's value. Closing the new client does not
+        close the shared pool; close the original when you are done.
+
+        Example:
+            >>> from extend_runs import Client
+            >>> client = Client(api_key="sk-test")
+            >>> patient = client.with_options(timeout=300.0, max_retries=5)
+            >>> patient.max_retries, client.max_retries
+            (5, 2)
+        """
+        clone = object.__new__(type(self))
+        clone._setup(
+            self._settings.with_changes(
+                timeout=timeout,
+                max_retries=max_retries,
+                api_version=api_version,
+                workspace_id=workspace_id,
+            ),
+            self._http_client,
+            owns_http_client=False,
+        )
+        return clone
+
+    def list_processor_runs(
+        self,
+        *,
+        status: Optional[ProcessorRunStatusLike] = None,
+        processor_id: Optional[str] = None,
+        processor_type: Optional[ProcessorTypeLike] = None,
+        source_id: Optional[str] = None,
+        source: Optional[ProcessorRunSourceLike] = None,
+        file_name_contains: Optional[str] = None,
+        sort_by: Optional[SortByLike] = None,
+        sort_dir: Optional[SortDirLike] = None,
+        max_page_size: Optional[int] = None,
+        next_page_token: Optional[str] = None,
+        limit: Optional[int] = None,
+        params: Optional[ListProcessorRunsParams] = None,
+    ) -> _PagerT:
+        """List processor runs across every page, lazily.
+
+        Nothing is sent until you iterate the pager (``for`` on :class:`Client`,
+        ``async for`` on :class:`AsyncClient`); it then follows ``nextPageToken`` until
+        the server says there are no more pages.
+
+        Args:
+            status: Only runs in this status (``"FAILED"`` or ``ProcessorRunStatus.FAILED``).
+            processor_id: Only runs of this processor.
+            processor_type: Only runs of this kind of processor.
+            source_id: Only runs created by this entity, such as one workflow run.
+            source: Only runs started this way.
+            file_name_contains: Only runs whose file name contains this text.
+            sort_by: ``"updatedAt"`` (the server's default) or ``"createdAt"``.
+                ``createdAt`` is stable while runs change, so prefer it for full exports.
+            sort_dir: ``"desc"`` (the server's default) or ``"asc"``.
+            max_page_size: Runs per request, 1 to 1000. When left out and ``limit`` is
+                set, the SDK asks for ``min(limit, 1000)``; otherwise the server's default (10).
+            next_page_token: Resume from this cursor, a ``next_page_token`` of an
+                earlier listing with the same filters.
+            limit: Yield at most this many runs in all; no page past the one that
+                reaches it is requested.
+            params: All of the above but ``limit`` as one :class:`ListProcessorRunsParams`,
+                instead of keyword arguments.
+
+        Raises:
+            ValueError: before any request, for a value outside what the API allows,
+                naming the parameter (a :class:`pydantic.ValidationError` is one).
+
+        Example:
+            >>> from extend_runs import Client
+            >>> def report(client: Client) -> None:
+            ...     for run in client.list_processor_runs(status="FAILED", limit=100):
+            ...         print(run.id, run.processor_name, run.updated_at)
+        """
+        listing = _listing_params(
+            params,
+            status=status,
+            processor_id=processor_id,
+            processor_type=processor_type,
+            source_id=source_id,
+            source=source,
+            file_name_contains=file_name_contains,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+            max_page_size=max_page_size,
+            next_page_token=next_page_token,
+        )
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise ValueError(f"limit must be a whole number >= 0 or None, got {limit!r}")
+        return self._pager(listing, limit)
+
+    def list_processor_runs_page(
+        self,
+        *,
+        status: Optional[ProcessorRunStatusLike] = None,
+        processor_id: Optional[str] = None,
+        processor_type: Optional[ProcessorTypeLike] = None,
+        source_id: Optional[str] = None,
+        source: Optional[ProcessorRunSourceLike] = None,
+        file_name_contains: Optional[str] = None,
+        sort_by: Optional[SortByLike] = None,
+        sort_dir: Optional[SortDirLike] = None,
+        max_page_size: Optional[int] = None,
+        next_page_token: Optional[str] = None,
+        params: Optional[ListProcessorRunsParams] = None,
+    ) -> _PageT:
+        """Fetch exactly one page (one request, with retries); await it on :class:`AsyncClient`.
+
+        Takes the same arguments as :meth:`list_processor_runs`, without ``limit``.
+        Pass the page's ``next_page_token`` back to get the page after it.
+
+        Example:
+            >>> from extend_runs import Client
+            >>> def first_failures(client: Client) -> list[str]:
+            ...     page = client.list_processor_runs_page(status="FAILED", max_page_size=100)
+            ...     return [run.id for run in page.processor_runs]
+        """
+        listing = _listing_params(
+            params,
+            status=status,
+            processor_id=processor_id,
+            processor_type=processor_type,
+            source_id=source_id,
+            source=source,
+            file_name_contains=file_name_contains,
+            sort_by=sort_by,
+            sort_dir=sort_dir,
+            max_page_size=max_page_size,
+            next_page_token=next_page_token,
+        )
+        return self._get_page(listing.to_query())
+
+
+def _listing_params(
+    params: Optional[ListProcessorRunsParams], **filters: Any
+) -> ListProcessorRunsParams:
+    if params is None:
+        return ListProcessorRunsParams(**filters)
+    if not isinstance(params, ListProcessorRunsParams):
+        raise TypeError(f"params must be a ListProcessorRunsParams, got {type(params).__name__}")
+    given = sorted(name for name, value in filters.items() if value is not None)
+    if given:
+        raise ValueError(
+            f"pass filters either as params=... or as keyword arguments, not both "
+            f"(got params and {', '.join(given)})"
+        )
+    return params
+
+
+class Client(_BaseClient[httpx.Client, ProcessorRunPager, ProcessorRunsPage]):
+    """A synchronous client for Extend's processor-run listings.
+
+    Args:
+        api_key: Your Extend API key; defaults to ``$EXTEND_API_KEY``. Without either,
+            :class:`ExtendError` is raised. Never shown in a repr, log or error.
+        base_url: Defaults to ``$EXTEND_BASE_URL``, then ``https://api.extend.ai``.
+            Plain ``http://`` is refused for hosts other than loopback unless
+            ``allow_insecure_http=True``.
+        api_version: Sent as ``x-extend-api-version``; defaults to ``"2025-04-21"``.
+        workspace_id: Sent as ``x-extend-workspace-id`` when given (needed by
+            organization-scoped keys).
+        timeout: Seconds for each phase of each attempt, or an :class:`httpx.Timeout`;
+            60 s by default, or the ``http_client``'s own timeout when one is given.
+        max_retries: Retries after the first try (default 2; 0 disables) on connection
+            errors, timeouts, 408, 409, 429 and 5xx.
+        http_client: Your own :class:`httpx.Client` (proxies, transports, event hooks).
+            The client does not close one that was handed to it.
+        allow_insecure_http: Permit ``http://`` to a non-loopback host.
+
+    Example:
+        >>> from extend_runs import Client
+        >>> with Client(api_key="sk-test") as client:
+        ...     pager = client.list_processor_runs(status="FAILED")   # nothing sent yet
+    """
+
+    _transport: SyncTransport
+
+    def _setup(
+        self, settings: ClientSettings, http_client: httpx.Client, *, owns_http_client: bool
+    ) -> None:
+        super()._setup(settings, http_client, owns_http_client=owns_http_client)
+        self._transport = SyncTransport(settings, http_client)
+
+    @staticmethod
+    def _new_http_client(settings: ClientSettings) -> httpx.Client:
+        return httpx.Client(timeout=settings.timeout, follow_redirects=False)
+
+    def _pager(self, params: ListProcessorRunsParams, limit: Optional[int]) -> ProcessorRunPager:
+        return ProcessorRunPager(self._transport.get_page, params, limit)
+
+    def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
+        return self._transport.get_page(query)
+
+    def close(self) -> None:
+        """Close the connection pool, unless it was handed in as ``http_client``."""
+        if self._owns_http_client:
+            self._http_client.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(
+    _BaseClient[httpx.AsyncClient, AsyncProcessorRunPager, Coroutine[Any, Any, ProcessorRunsPage]]
+):
+    """An asynchronous client; the same arguments and behaviour as :class:`Client`.
+
+    ``list_processor_runs`` returns a pager for ``async for`` (with an async
+    ``pages()``); ``list_processor_runs_page`` is awaited. ``http_client``, when given,
+    is an :class:`httpx.AsyncClient`.
+
+    Example:
+        >>> import asyncio
+        >>> from extend_runs import AsyncClient
+        >>> async def count_failed() -> int:
+        ...     async with AsyncClient(api_key="sk-test") as client:
+        ...         return len([r async for r in client.list_processor_runs(status="FAILED")])
+    """
+
+    _transport: AsyncTransport
+
+    def _setup(
+        self, settings: ClientSettings, http_client: httpx.AsyncClient, *, owns_http_client: bool
+    ) -> None:
+        super()._setup(settings, http_client, owns_http_client=owns_http_client)
+        self._transport = AsyncTransport(settings, http_client)
+
+    @staticmethod
+    def _new_http_client(settings: ClientSettings) -> httpx.AsyncClient:
+        return httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
+
+    def _pager(
+        self, params: ListProcessorRunsParams, limit: Optional[int]
+    ) -> AsyncProcessorRunPager:
+        return AsyncProcessorRunPager(self._transport.get_page, params, limit)
+
+    async def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
+        return await self._transport.get_page(query)
+
+    async def aclose(self) -> None:
+        """Close the connection pool, unless it was handed in as ``http_client``."""
+        if self._owns_http_client:
+            await self._http_client.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        traceback: Optional[TracebackType],
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,43 @@
+"""Defaults and limits, each in one place with its unit."""
+
+from __future__ import annotations
+
+DEFAULT_BASE_URL = "https://api.extend.ai"
+"""Where requests go when neither ``base_url`` nor ``$EXTEND_BASE_URL`` is set (region US1)."""
+
+DEFAULT_API_VERSION = "2025-04-21"
+"""The value of the ``x-extend-api-version`` header unless another is given."""
+
+DEFAULT_TIMEOUT = 60.0
+"""Seconds allowed for each of connecting, reading, writing and waiting for a pooled connection."""
+
+DEFAULT_MAX_RETRIES = 2
+"""Retries after the first try, so three attempts in all."""
+
+INITIAL_RETRY_DELAY = 0.5
+"""Seconds before the first retry when the server gives no ``Retry-After``; doubles each retry."""
+
+MAX_BACKOFF_DELAY = 8.0
+"""Seconds: the ceiling of the exponential backoff between retries."""
+
+MAX_RETRY_AFTER = 60.0
+"""Seconds: the longest ``Retry-After`` the client will wait. A longer one is not waited for;
+the error is raised at once, carrying ``retry_after``."""
+
+MIN_PAGE_SIZE = 1
+"""The smallest ``maxPageSize`` the API accepts."""
+
+MAX_PAGE_SIZE = 1000
+"""The largest ``maxPageSize`` the API accepts."""
+
+ENV_API_KEY = "EXTEND_API_KEY"
+"""Environment variable read for the API key when ``api_key`` is not given."""
+
+ENV_BASE_URL = "EXTEND_BASE_URL"
+"""Environment variable read for the base URL when ``base_url`` is not given."""
+
+RETRYABLE_STATUS_CODES = frozenset({408, 409, 429})
+"""Statuses below 500 that are retried; every status of 500 and above is retried too."""
+
+LOGGER_NAME = "extend_runs"
+"""The name of the logger that records each request at DEBUG."""

@@ -1,0 +1,281 @@
+"""The errors this SDK raises, and how a failed response becomes one.
+
+::
+
+    ExtendError
+     └─ APIError
+         ├─ APIStatusError            .status_code .code .message .retryable .request_id
+         │   │                        .doc_url .retry_after .response
+         │   ├─ BadRequestError          400
+         │   ├─ AuthenticationError      401
+         │   ├─ PermissionDeniedError    403
+         │   ├─ NotFoundError            404
+         │   ├─ RateLimitError           429
+         │   └─ InternalServerError      >= 500
+         ├─ APIConnectionError        the request never got a response
+         │   └─ APITimeoutError
+         └─ APIResponseValidationError   a 2xx whose body is not the documented shape
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Optional
+
+import httpx
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ExtendError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+]
+
+_MAX_MESSAGE_CHARS = 300
+_REDACTED = "[redacted]"
+
+
+class ExtendError(Exception):
+    """The base of every error this SDK raises; also raised for a missing API key.
+
+    Example:
+        >>> try:
+        ...     raise ExtendError("no API key")
+        ... except ExtendError as error:
+        ...     print(error)
+        no API key
+    """
+
+
+class APIError(ExtendError):
+    """Something went wrong talking to the API.
+
+    Attributes:
+        message: What went wrong, for people.
+        request: The request that failed, when known.
+    """
+
+    def __init__(self, message: str, *, request: Optional[httpx.Request] = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APIStatusError(APIError):
+    """The server answered with a status other than 2xx.
+
+    Statuses without a class of their own (402, 409, 422, ...) raise this class itself.
+
+    Attributes:
+        status_code: The HTTP status.
+        code: Extend's error code, such as ``"RATE_LIMIT_EXCEEDED"``, when the body had one.
+        message: The server's message, or a readable summary of a non-JSON body.
+        retryable: The body's ``retryable`` flag, when given.
+        request_id: The request ID from the body or the ``x-extend-request-id`` header.
+        doc_url: A link to documentation about the error, when given.
+        retry_after: Seconds the server asked to wait (``Retry-After``), when given.
+        response: The :class:`httpx.Response`.
+
+    Example:
+        >>> from extend_runs import Client, APIStatusError
+        >>> def failed_runs(client: Client) -> int:
+        ...     try:
+        ...         return sum(1 for _ in client.list_processor_runs(status="FAILED"))
+        ...     except APIStatusError as error:
+        ...         print(error.status_code, error.code, error.request_id)
+        ...         raise
+    """
+
+    status_code: int
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: httpx.Response,
+        code: Optional[str] = None,
+        retryable: Optional[bool] = None,
+        request_id: Optional[str] = None,
+        doc_url: Optional[str] = None,
+        retry_after: Optional[float] = None,
+    ) -> None:
+        super().__init__(message, request=response.request)
+        self.status_code = response.status_code
+        self.response = response
+        self.code = code
+        self.retryable = retryable
+        self.request_id = request_id
+        self.doc_url = doc_url
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        text = f"{self.status_code}"
+        if self.code:
+            text += f" {self.code}"
+        text += f": {self.message}"
+        if self.request_id:
+            text += f" (request_id={self.request_id})"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code}, code={self.code!r}, "
+            f"message={self.message!r}, request_id={self.request_id!r})"
+        )
+
+
+class BadRequestError(APIStatusError):
+    """400: the request's parameters were rejected (``INVALID_REQUEST``)."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing, malformed, expired or revoked (``UNAUTHORIZED``)."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key may not read this workspace."""
+
+
+class NotFoundError(APIStatusError):
+    """404: wrong base URL or path."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests for the organization's read budget (``RATE_LIMIT_EXCEEDED``).
+
+    Raised once retries are spent, or at once when the server's ``Retry-After`` is longer
+    than the SDK will wait; ``retry_after`` then says how long the server asked for.
+    """
+
+
+class InternalServerError(APIStatusError):
+    """500 and above: the server or a proxy in front of it failed."""
+
+
+class APIConnectionError(APIError):
+    """The request never got a complete response: DNS, refused or dropped connection, TLS.
+
+    Example:
+        >>> isinstance(APITimeoutError(request=None), APIConnectionError)
+        True
+    """
+
+    def __init__(
+        self, message: str = "Connection error.", *, request: Optional[httpx.Request] = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or waiting for a pooled connection)."""
+
+    def __init__(
+        self, message: str = "Request timed out.", *, request: Optional[httpx.Request] = None
+    ) -> None:
+        super().__init__(message, request=request)
+
+
+class APIResponseValidationError(APIError):
+    """A 2xx response whose body is not the documented shape, or a cursor handed back twice.
+
+    Attributes:
+        response: The :class:`httpx.Response`, when one response is to blame.
+    """
+
+    def __init__(self, message: str, *, response: Optional[httpx.Response] = None) -> None:
+        super().__init__(message, request=response.request if response is not None else None)
+        self.response = response
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The error class for a non-2xx status."""
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status_code, APIStatusError)
+
+
+def make_status_error(
+    response: httpx.Response, *, secret: Optional[str], retry_after: Optional[float]
+) -> APIStatusError:
+    """Build the typed error for a non-2xx response, reading whichever body shape it has.
+
+    Extend has used three shapes: ``{code, message, retryable, requestId, docUrl}``, the
+    legacy ``{success: false, error: "..."}`` and ``{error: {code, message, ...}}``. Any
+    other body (an HTML page from a proxy, nothing at all) still yields a readable
+    message. ``secret`` is blanked out of the server's text so an echoed key never lands
+    in an error.
+    """
+    fields = _error_fields(response)
+    message = fields.get("message") or _text_summary(response)
+    if secret:
+        message = message.replace(secret, _REDACTED)
+    request_id = fields.get("requestId") or response.headers.get("x-extend-request-id")
+    return status_error_class(response.status_code)(
+        message,
+        response=response,
+        code=fields.get("code"),
+        retryable=fields.get("retryable"),
+        request_id=request_id,
+        doc_url=fields.get("docUrl"),
+        retry_after=retry_after,
+    )
+
+
+def _error_fields(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    error = body.get("error")
+    if isinstance(error, dict):
+        body = {**body, **error}
+    elif isinstance(error, str) and not isinstance(body.get("message"), str):
+        body = {**body, "message": error}
+    expected = {
+        "code": str,
+        "message": str,
+        "retryable": bool,
+        "requestId": str,
+        "docUrl": str,
+    }
+    return {
+        key: value
+        for key, kind in expected.items()
+        if isinstance(value := body.get(key), kind) and value != ""
+    }
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _text_summary(response: httpx.Response) -> str:
+    """A short readable message from a body that is not Extend's JSON."""
+    text = response.content.decode("utf-8", errors="replace")
+    title = _TITLE.search(text)
+    if title:
+        text = title.group(1)
+    text = " ".join(_TAG.sub(" ", text).split())
+    if len(text) > _MAX_MESSAGE_CHARS:
+        text = text[: _MAX_MESSAGE_CHARS - 3] + "..."
+    return text or response.reason_phrase or f"HTTP {response.status_code}"

@@ -1,0 +1,299 @@
+"""Pydantic models of the wire format: run summaries, pages, query parameters, enums."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic.alias_generators import to_camel
+
+from ._constants import MAX_PAGE_SIZE, MIN_PAGE_SIZE
+
+__all__ = [
+    "ListProcessorRunsParams",
+    "ProcessorRunSource",
+    "ProcessorRunSourceLike",
+    "ProcessorRunStatus",
+    "ProcessorRunStatusLike",
+    "ProcessorRunSummary",
+    "ProcessorRunsPage",
+    "ProcessorType",
+    "ProcessorTypeLike",
+    "SortBy",
+    "SortByLike",
+    "SortDir",
+    "SortDirLike",
+    "Usage",
+]
+
+
+class ProcessorRunStatus(str, enum.Enum):
+    """Where a run is in its life.
+
+    Example:
+        >>> ProcessorRunStatus.FAILED == "FAILED"
+        True
+    """
+
+    PENDING = "PENDING"
+    """Queued, not started yet."""
+    PROCESSING = "PROCESSING"
+    """Running now."""
+    PROCESSED = "PROCESSED"
+    """Finished successfully."""
+    FAILED = "FAILED"
+    """Finished with an error; fetch the full run to learn why."""
+    CANCELLED = "CANCELLED"
+    """Stopped before it finished."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ProcessorType(str, enum.Enum):
+    """The kind of processor that ran.
+
+    Example:
+        >>> ProcessorType("SPLITTER") is ProcessorType.SPLITTER
+        True
+    """
+
+    EXTRACT = "EXTRACT"
+    CLASSIFY = "CLASSIFY"
+    SPLITTER = "SPLITTER"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ProcessorRunSource(str, enum.Enum):
+    """What started a run.
+
+    Example:
+        >>> ProcessorRunSource.WORKFLOW_RUN.value
+        'WORKFLOW_RUN'
+    """
+
+    ADMIN = "ADMIN"
+    BATCH_PROCESSOR_RUN = "BATCH_PROCESSOR_RUN"
+    PLAYGROUND = "PLAYGROUND"
+    WORKFLOW_CONFIGURATION = "WORKFLOW_CONFIGURATION"
+    WORKFLOW_RUN = "WORKFLOW_RUN"
+    STUDIO = "STUDIO"
+    API = "API"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SortBy(str, enum.Enum):
+    """The timestamp a listing is ordered by (the server's default is ``updatedAt``).
+
+    Example:
+        >>> SortBy.CREATED_AT.value
+        'createdAt'
+    """
+
+    UPDATED_AT = "updatedAt"
+    CREATED_AT = "createdAt"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class SortDir(str, enum.Enum):
+    """The direction of a listing (the server's default is ``desc``, newest first).
+
+    Example:
+        >>> SortDir("asc") is SortDir.ASC
+        True
+    """
+
+    ASC = "asc"
+    DESC = "desc"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+ProcessorRunStatusLike = Union[
+    ProcessorRunStatus, Literal["PENDING", "PROCESSING", "PROCESSED", "FAILED", "CANCELLED"]
+]
+"""A :class:`ProcessorRunStatus` member or its string value."""
+ProcessorTypeLike = Union[ProcessorType, Literal["EXTRACT", "CLASSIFY", "SPLITTER"]]
+"""A :class:`ProcessorType` member or its string value."""
+ProcessorRunSourceLike = Union[
+    ProcessorRunSource,
+    Literal[
+        "ADMIN",
+        "BATCH_PROCESSOR_RUN",
+        "PLAYGROUND",
+        "WORKFLOW_CONFIGURATION",
+        "WORKFLOW_RUN",
+        "STUDIO",
+        "API",
+    ],
+]
+"""A :class:`ProcessorRunSource` member or its string value."""
+SortByLike = Union[SortBy, Literal["updatedAt", "createdAt"]]
+"""A :class:`SortBy` member or its string value."""
+SortDirLike = Union[SortDir, Literal["asc", "desc"]]
+"""A :class:`SortDir` member or its string value."""
+
+
+class _WireModel(BaseModel):
+    """Read from camelCase wire names; keeps any field the server adds later."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",
+    )
+
+
+class Usage(_WireModel):
+    """What a run cost.
+
+    Example:
+        >>> Usage(credits=4.5).credits
+        4.5
+    """
+
+    credits: float
+    """Credits spent on document processing (file parsing is billed on the file)."""
+
+
+class ProcessorRunSummary(_WireModel):
+    """One processor run as the listing returns it: a summary, not the full run.
+
+    ``status`` and ``type`` are enum members for the values this SDK knows; a value
+    the server adds later arrives as its plain string, so ``run.status == "ARCHIVED"``
+    works without an upgrade. Fields the server adds later are kept as extra
+    attributes (see ``model_extra``).
+
+    Example:
+        >>> run = ProcessorRunSummary.model_validate({
+        ...     "id": "dpr_1", "status": "FAILED", "processorId": "dp_1",
+        ...     "processorName": "Invoices", "processorVersionId": "dpv_1",
+        ...     "createdAt": "2025-11-17T22:41:05Z", "updatedAt": "2025-11-17T22:41:39Z",
+        ... })
+        >>> run.status is ProcessorRunStatus.FAILED, run.usage
+        (True, None)
+    """
+
+    id: str
+    """The run's ID, an opaque string (its prefix changed between API versions)."""
+    status: Union[ProcessorRunStatus, str] = Field(union_mode="left_to_right")
+    """The run's status; a plain string for a value newer than this SDK."""
+    processor_id: str
+    """The ID of the processor that ran."""
+    processor_name: str
+    """The processor's display name."""
+    processor_version_id: str
+    """The ID of the processor version that ran."""
+    created_at: AwareDatetime
+    """When the run was created (timezone-aware, UTC)."""
+    updated_at: AwareDatetime
+    """When the run last changed (timezone-aware, UTC)."""
+    type: Optional[Union[ProcessorType, str]] = Field(default=None, union_mode="left_to_right")
+    """The processor's kind, or ``None`` when the server leaves it out."""
+    usage: Optional[Usage] = None
+    """Credits spent, or ``None`` (runs before 7 Oct 2025 and legacy billing have none)."""
+
+
+class ProcessorRunsPage(_WireModel):
+    """One page of a listing, exactly as one response carried it.
+
+    Example:
+        >>> page = ProcessorRunsPage.model_validate({"success": True, "processorRuns": []})
+        >>> page.processor_runs, page.next_page_token
+        ([], None)
+    """
+
+    success: bool
+    """``True`` on every successful response."""
+    processor_runs: list[ProcessorRunSummary]
+    """The runs on this page, possibly none."""
+    next_page_token: Optional[str] = None
+    """The cursor of the next page, or ``None`` on the last page."""
+
+
+_ID = Field(default=None, min_length=1)
+
+
+def _check_page_size(value: int) -> int:
+    if not MIN_PAGE_SIZE <= value <= MAX_PAGE_SIZE:
+        raise ValueError(
+            f"max_page_size must be from {MIN_PAGE_SIZE} to {MAX_PAGE_SIZE}, got {value}"
+        )
+    return value
+
+
+class ListProcessorRunsParams(BaseModel):
+    """The filters, sort and paging of one listing, validated before any request.
+
+    Enum fields accept the member or its exact string value (``"FAILED"``, not
+    ``"failed"``); anything else raises :class:`pydantic.ValidationError`, a
+    :class:`ValueError`, naming the field and the allowed values.
+
+    Example:
+        >>> params = ListProcessorRunsParams(status="FAILED", max_page_size=100)
+        >>> params.to_query()
+        {'status': 'FAILED', 'maxPageSize': 100}
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_enum_values=False,
+    )
+
+    status: Optional[ProcessorRunStatus] = None
+    """Only runs in this status."""
+    processor_id: Optional[str] = _ID
+    """Only runs of this processor."""
+    processor_type: Optional[ProcessorType] = None
+    """Only runs of this kind of processor."""
+    source_id: Optional[str] = _ID
+    """Only runs created by this entity, such as one workflow run."""
+    source: Optional[ProcessorRunSource] = None
+    """Only runs started this way."""
+    file_name_contains: Optional[str] = None
+    """Only runs whose file name contains this text."""
+    sort_by: Optional[SortBy] = None
+    """The timestamp to order by; the server's default is ``updatedAt``."""
+    sort_dir: Optional[SortDir] = None
+    """The direction; the server's default is ``desc``."""
+    max_page_size: Optional[Annotated[StrictInt, AfterValidator(_check_page_size)]] = None
+    """Runs per request, 1 to 1000; the server's default is 10."""
+    next_page_token: Optional[str] = Field(default=None, min_length=1)
+    """The cursor to start from: a ``next_page_token`` of an earlier listing."""
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            status: ProcessorRunStatusLike | None = None,
+            processor_id: str | None = None,
+            processor_type: ProcessorTypeLike | None = None,
+            source_id: str | None = None,
+            source: ProcessorRunSourceLike | None = None,
+            file_name_contains: str | None = None,
+            sort_by: SortByLike | None = None,
+            sort_dir: SortDirLike | None = None,
+            max_page_size: int | None = None,
+            next_page_token: str | None = None,
+        ) -> None: ...
+
+    def to_query(self) -> dict[str, Any]:
+        """The query parameters as sent: camelCase keys, ``None`` left out.
+
+        Example:
+            >>> ListProcessorRunsParams(sort_by="createdAt").to_query()
+            {'sortBy': 'createdAt'}
+        """
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
