@@ -1,0 +1,420 @@
+"""Processor runs for the fake: a fast seeded generator and loading of user-supplied runs.
+
+A run is held as a ``StoredRun``: the fields the fake filters and sorts on, plus the
+JSON bytes it serves. The served JSON is the wire summary only; ``source``, ``sourceId``
+and ``fileName`` stay internal unless the fake is asked to expose them.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import sys
+from array import array
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from itertools import accumulate
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, TypeVar, Union, cast
+
+T = TypeVar("T")
+
+STATUSES = ("PENDING", "PROCESSING", "PROCESSED", "FAILED", "CANCELLED")
+"""Every value of ``status`` in the 2025-04-21 API."""
+
+PROCESSOR_TYPES = ("EXTRACT", "CLASSIFY", "SPLITTER")
+"""Every value of ``processorType`` / the run's ``type``."""
+
+SOURCES = (
+    "ADMIN",
+    "BATCH_PROCESSOR_RUN",
+    "PLAYGROUND",
+    "WORKFLOW_CONFIGURATION",
+    "WORKFLOW_RUN",
+    "STUDIO",
+    "API",
+)
+"""Every value of ``source``."""
+
+INTERNAL_FIELDS = ("source", "sourceId", "fileName")
+"""Fields the fake filters on that the real summary does not carry on the wire."""
+
+USAGE_START_MS = 1759795200000
+"""2025-10-07T00:00:00Z in Unix milliseconds: runs created before it carry no ``usage``."""
+
+DEFAULT_START_MS = 1748736000000
+"""2025-06-01T00:00:00Z: where generated runs start by default."""
+
+DEFAULT_END_MS = 1767139200000
+"""2025-12-31T00:00:00Z: where generated runs end by default."""
+
+RunLike = Union[Mapping[str, Any], Any]
+"""A run to load: a camelCase wire dict, or an object with pydantic's ``model_dump``."""
+
+_STATUS_WEIGHTS = (6, 7, 70, 12, 5)
+_SOURCE_WEIGHTS = (3, 15, 12, 8, 30, 7, 25)
+_PROCESSOR_TEMPLATES = (
+    ("Invoice Extractor", "EXTRACT"),
+    ("Receipt Extractor", "EXTRACT"),
+    ("W-2 Extractor", "EXTRACT"),
+    ("Bank Statement Parser", "EXTRACT"),
+    ("Purchase Order Extractor", "EXTRACT"),
+    ("Lease Abstractor", "EXTRACT"),
+    ("Document Type Classifier", "CLASSIFY"),
+    ("Mailroom Classifier", "CLASSIFY"),
+    ("KYC Document Classifier", "CLASSIFY"),
+    ("Loan Packet Splitter", "SPLITTER"),
+    ("Claims Bundle Splitter", "SPLITTER"),
+)
+_FILE_TEMPLATES = (
+    ("invoice_", ".pdf"),
+    ("Invoice-", ".PDF"),
+    ("receipt-", ".jpg"),
+    ("W2_2024_", ".pdf"),
+    ("bank_statement_", ".pdf"),
+    ("purchase_order_", ".pdf"),
+    ("lease_agreement_", ".docx"),
+    ("loan_packet_", ".pdf"),
+    ("claims_bundle_", ".pdf"),
+    ("scan_", ".png"),
+    ("1099-MISC_", ".pdf"),
+    ("passport_", ".jpeg"),
+)
+_SOURCE_ID_PREFIXES = {
+    "ADMIN": "user_",
+    "BATCH_PROCESSOR_RUN": "bpr_",
+    "WORKFLOW_CONFIGURATION": "workflow_",
+    "WORKFLOW_RUN": "workflow_run_",
+    "STUDIO": "studio_",
+}
+# How many consecutive runs share one source id, at most (a batch, a workflow run, ...).
+_SOURCE_GROUP = {"BATCH_PROCESSOR_RUN": 40, "WORKFLOW_RUN": 4, "WORKFLOW_CONFIGURATION": 20}
+
+
+@dataclass(frozen=True)
+class Processor:
+    """A processor version that runs belong to, with its pre-serialised JSON fragment."""
+
+    id: str
+    name: str
+    version_id: str
+    type: Optional[str]
+    fragment: str
+
+
+def _processor(id: str, name: str, version_id: str, type: Optional[str]) -> Processor:
+    fields: Dict[str, Any] = {"processorId": id, "processorName": name}
+    fields["processorVersionId"] = version_id
+    if type is not None:
+        fields["type"] = type
+    return Processor(id, name, version_id, type, json.dumps(fields, separators=(",", ":"))[1:-1])
+
+
+_DAY_CACHE: Dict[int, str] = {}
+
+
+def format_ms(ms: int, with_millis: bool = False) -> str:
+    """Unix milliseconds as RFC 3339 UTC: ``2025-11-18T14:03:27Z`` (or ``...27.482Z``)."""
+    seconds, millis = divmod(ms, 1000)
+    day, second_of_day = divmod(seconds, 86400)
+    prefix = _DAY_CACHE.get(day)
+    if prefix is None:
+        prefix = datetime.fromtimestamp(day * 86400, tz=timezone.utc).strftime("%Y-%m-%dT")
+        _DAY_CACHE[day] = prefix
+    hour, rest = divmod(second_of_day, 3600)
+    minute, second = divmod(rest, 60)
+    if with_millis:
+        return f"{prefix}{hour:02d}:{minute:02d}:{second:02d}.{millis:03d}Z"
+    return f"{prefix}{hour:02d}:{minute:02d}:{second:02d}Z"
+
+
+def parse_timestamp(value: str) -> int:
+    """An RFC 3339 timestamp (``Z`` or an offset, any fraction) as Unix milliseconds."""
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    if "." in text:
+        # datetime.fromisoformat on Python < 3.11 wants exactly 3 or 6 fraction digits.
+        head, _, tail = text.partition(".")
+        digits = ""
+        while tail and tail[0].isdigit():
+            digits, tail = digits + tail[0], tail[1:]
+        text = f"{head}.{(digits + '000000')[:6]}{tail}"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return round(moment.timestamp() * 1000)
+
+
+def _id_block(rng: random.Random, count: int) -> List[str]:
+    """``count`` random 21-character url-safe strings, as in Extend's 2025-04-21 ids."""
+    # 18 random bytes encode to exactly 24 base64 characters, so one encode serves all.
+    text = base64.urlsafe_b64encode(rng.getrandbits(144 * count).to_bytes(18 * count, "big"))
+    decoded = text.decode("ascii")
+    return [decoded[i : i + 21] for i in range(0, 24 * count, 24)]
+
+
+def _processors(rng: random.Random) -> List[Processor]:
+    result: List[Processor] = []
+    ids = _id_block(rng, len(_PROCESSOR_TEMPLATES) * 4)
+    for index, (name, type) in enumerate(_PROCESSOR_TEMPLATES):
+        processor_id = "dp_" + ids[4 * index]
+        for version in range(1 + index % 3):
+            result.append(
+                _processor(processor_id, name, "dpv_" + ids[4 * index + 1 + version], type)
+            )
+    return result
+
+
+class RunTable:
+    """Runs held column by column (cheap for a million), with each run's JSON made once.
+
+    Generated runs render their JSON on first use; loaded runs keep the JSON they came with.
+    """
+
+    def __init__(self) -> None:
+        self.ids: List[str] = []
+        self.statuses: List[str] = []
+        self.processor_ids: List[str] = []
+        self.types: List[Optional[str]] = []
+        self.sources: List[Optional[str]] = []
+        self.source_ids: List[Optional[str]] = []
+        self.file_names: List[Optional[str]] = []
+        self.created_ms: List[int] = []
+        self.updated_ms: List[int] = []
+        self.bodies: List[Optional[bytes]] = []
+        # What rendering a generated run needs; unused for loaded runs.
+        self._fragments: List[str] = []
+        self._credits: List[Optional[float]] = []
+        self._millis: List[bool] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def extend(self, other: RunTable) -> None:
+        """Append every run of ``other``."""
+        for name in self.__dict__:
+            getattr(self, name).extend(getattr(other, name))
+
+    def body(self, index: int) -> bytes:
+        """The served JSON of run ``index``."""
+        body = self.bodies[index]
+        if body is None:
+            credits = self._credits[index]
+            usage = "" if credits is None else f',"usage":{{"credits":{credits}}}'
+            body = (
+                f'{{"id":"{self.ids[index]}","status":"{self.statuses[index]}",'
+                f'{self._fragments[index]},"createdAt":"{format_ms(self.created_ms[index])}",'
+                f'"updatedAt":"{format_ms(self.updated_ms[index], self._millis[index])}"{usage}}}'
+            ).encode()
+            self.bodies[index] = body
+        return body
+
+    def internal_fields(self, index: int) -> Dict[str, Optional[str]]:
+        """The fields used for filtering that the wire summary leaves out."""
+        return {
+            "source": self.sources[index],
+            "sourceId": self.source_ids[index],
+            "fileName": self.file_names[index],
+        }
+
+    def body_with_internal(self, index: int) -> bytes:
+        """The run's JSON plus ``source``, ``sourceId`` and ``fileName``."""
+        return json.dumps(self.wire(index, internal=True), separators=(",", ":")).encode()
+
+    def wire(self, index: int, internal: bool = False) -> Dict[str, Any]:
+        """Run ``index`` as a camelCase dict, as served (plus the internal fields if asked)."""
+        result: Dict[str, Any] = json.loads(self.body(index))
+        if internal:
+            result.update(self.internal_fields(index))
+        return result
+
+    def add(
+        self,
+        *,
+        id: str,
+        status: str,
+        processor_id: str,
+        type: Optional[str],
+        source: Optional[str],
+        source_id: Optional[str],
+        file_name: Optional[str],
+        created_ms: int,
+        updated_ms: int,
+        body: bytes,
+    ) -> None:
+        """Append one run whose JSON is already made."""
+        self.ids.append(id)
+        self.statuses.append(status)
+        self.processor_ids.append(processor_id)
+        self.types.append(type)
+        self.sources.append(source)
+        self.source_ids.append(source_id)
+        self.file_names.append(file_name)
+        self.created_ms.append(created_ms)
+        self.updated_ms.append(updated_ms)
+        self.bodies.append(body)
+        self._fragments.append("")
+        self._credits.append(None)
+        self._millis.append(False)
+
+
+def _table(values: Sequence[T], weights: Sequence[int]) -> List[T]:
+    """A 256-entry lookup table drawing ``values`` in proportion to ``weights``."""
+    total = sum(weights)
+    table: List[T] = []
+    for value, weight in zip(values, weights):
+        table.extend([value] * (256 * weight // total))
+    table.extend([values[-1]] * (256 - len(table)))
+    return table
+
+
+def _words(rng: random.Random, count: int) -> List[int]:
+    """``count`` random 16-bit integers, the same on every platform."""
+    words = array("H")
+    words.frombytes(rng.randbytes(2 * count))
+    if sys.byteorder == "big":
+        words.byteswap()
+    return words.tolist()
+
+
+def generate_table(
+    count: int,
+    seed: int = 0,
+    start_ms: int = DEFAULT_START_MS,
+    end_ms: int = DEFAULT_END_MS,
+) -> RunTable:
+    """``count`` realistic runs, the same for the same arguments, created in time order."""
+    if count < 0:
+        raise ValueError("count must be >= 0")
+    if end_ms <= start_ms:
+        raise ValueError("end must be after start")
+    rng = random.Random(seed)
+    processors = _processors(rng)
+    status_table = _table(STATUSES, _STATUS_WEIGHTS)
+    source_table = _table(SOURCES, _SOURCE_WEIGHTS)
+    processor_table = _table(processors, [1] * len(processors))
+    file_table = _table(_FILE_TEMPLATES, [1] * len(_FILE_TEMPLATES))
+    table = RunTable()
+    table.statuses = [status_table[b] for b in rng.randbytes(count)]
+    sources = [source_table[b] for b in rng.randbytes(count)]
+    table.sources = cast(List[Optional[str]], sources)
+    picked = [processor_table[b] for b in rng.randbytes(count)]
+    table.processor_ids = [p.id for p in picked]
+    table.types = [p.type for p in picked]
+    table._fragments = [p.fragment for p in picked]
+    steps = list(accumulate(w + 1 for w in _words(rng, count)))
+    total = steps[-1] if steps else 1
+    span = end_ms - start_ms
+    table.created_ms = created = [start_ms + step * span // total for step in steps]
+    table.ids = ["dpr_" + text for text in _id_block(rng, count)]
+    numbers = _words(rng, count)
+    table.file_names = [
+        f"{prefix}{number * 7 + i % 7}{suffix}"
+        for i, ((prefix, suffix), number) in enumerate(
+            zip((file_table[b] for b in rng.randbytes(count)), numbers)
+        )
+    ]
+    table._millis = [b < 64 for b in rng.randbytes(count)]
+    table.bodies = [None] * count
+    durations = _words(rng, count)
+    updated: List[int] = []
+    source_ids: List[Optional[str]] = []
+    credits: List[Optional[float]] = []
+    groups: Dict[str, List[Any]] = {}
+    for i, status in enumerate(table.statuses):
+        created_ms = created[i]
+        wait = durations[i]
+        if status == "PENDING":
+            updated.append(created_ms)
+        elif status == "PROCESSING":
+            updated.append(created_ms + wait % 20_000)
+        else:
+            updated.append(created_ms + 1_000 + (wait * wait >> 23))
+        source = sources[i]
+        prefix = _SOURCE_ID_PREFIXES.get(source)
+        if prefix is None:
+            source_ids.append(picked[i].id if source == "PLAYGROUND" else None)
+        else:
+            group = groups.get(source)
+            if group is None or group[1] <= 0:
+                group = [prefix + _id_block(rng, 1)[0], 1 + wait % _SOURCE_GROUP.get(source, 1)]
+                groups[source] = group
+            group[1] -= 1
+            source_ids.append(group[0])
+        if created_ms >= USAGE_START_MS and (
+            status == "PROCESSED" or (status == "FAILED" and wait & 3 == 0)
+        ):
+            credits.append((1 + wait % 40) / 2)
+        else:
+            credits.append(None)
+    table.updated_ms = updated
+    table.source_ids = source_ids
+    table._credits = credits
+    return table
+
+
+def generate_runs(
+    count: int,
+    seed: int = 0,
+    *,
+    start: Optional[datetime] = None,
+    end: Optional[datetime] = None,
+) -> List[Dict[str, Any]]:
+    """Generate ``count`` realistic processor runs as camelCase wire dicts.
+
+    The same ``seed`` always gives the same runs. Each dict is a run summary as the
+    API serves it plus the internal fields ``source``, ``sourceId`` and ``fileName``,
+    which ``FakeExtend`` filters on but does not serve.
+
+    Args:
+        count: how many runs.
+        seed: seeds a private ``random.Random``; global random state is untouched.
+        start, end: aware datetimes bounding ``createdAt`` (default June to December 2025).
+
+    Example:
+        >>> from extend_runs.testing import generate_runs
+        >>> runs = generate_runs(3, seed=7)
+        >>> runs[0]["id"].startswith("dpr_"), len(runs[0]["id"])
+        (True, 25)
+    """
+    start_ms = DEFAULT_START_MS if start is None else round(start.timestamp() * 1000)
+    end_ms = DEFAULT_END_MS if end is None else round(end.timestamp() * 1000)
+    table = generate_table(count, seed, start_ms, end_ms)
+    return [table.wire(index, internal=True) for index in range(count)]
+
+
+def load_runs(runs: Iterable[RunLike]) -> RunTable:
+    """Users' runs (wire dicts or pydantic models) as a ``RunTable``.
+
+    The internal fields ``source``, ``sourceId`` and ``fileName`` are read if present and
+    left out of the served JSON; everything else is served as given.
+    """
+    table = RunTable()
+    for run in runs:
+        if isinstance(run, Mapping):
+            wire: Dict[str, Any] = dict(run)
+        elif hasattr(run, "model_dump"):
+            wire = dict(run.model_dump(by_alias=True, mode="json", exclude_none=True))
+        else:
+            raise TypeError(f"a run must be a dict or a pydantic model, not {type(run).__name__}")
+        missing = [name for name in _REQUIRED if name not in wire]
+        if missing:
+            raise ValueError(f"a run needs {', '.join(missing)}: {wire!r}")
+        internal = {name: wire.pop(name, None) for name in INTERNAL_FIELDS}
+        table.add(
+            id=str(wire["id"]),
+            status=str(wire["status"]),
+            processor_id=str(wire["processorId"]),
+            type=wire.get("type"),
+            source=internal["source"],
+            source_id=internal["sourceId"],
+            file_name=internal["fileName"],
+            created_ms=parse_timestamp(str(wire["createdAt"])),
+            updated_ms=parse_timestamp(str(wire["updatedAt"])),
+            body=json.dumps(wire, separators=(",", ":")).encode(),
+        )
+    return table
+
+
+_REQUIRED = ("id", "status", "processorId", "createdAt", "updatedAt")
