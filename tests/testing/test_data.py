@@ -1,0 +1,98 @@
+"""The run generator and loading users' runs."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from extend_runs import ProcessorRunSummary
+from extend_runs.testing import (
+    INTERNAL_FIELDS,
+    PROCESSOR_TYPES,
+    SOURCES,
+    STATUSES,
+    FakeExtend,
+    generate_runs,
+)
+
+ID = r"[A-Za-z0-9_-]{21}"
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
+USAGE_START = datetime(2025, 10, 7, tzinfo=timezone.utc)
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_same_seed_same_runs_and_global_random_untouched() -> None:
+    random.seed(5)
+    before = random.random()
+    random.seed(5)
+    first = generate_runs(200, seed=3)
+    assert random.random() == before
+    assert generate_runs(200, seed=3) == first
+    assert generate_runs(200, seed=4) != first
+
+
+def test_runs_look_real() -> None:
+    runs = generate_runs(2000, seed=1)
+    assert {run["status"] for run in runs} == set(STATUSES)
+    assert {run["type"] for run in runs} == set(PROCESSOR_TYPES)
+    assert {run["source"] for run in runs} == set(SOURCES)
+    assert len({run["id"] for run in runs}) == len(runs)
+    for run in runs:
+        assert re.fullmatch("dpr_" + ID, run["id"])
+        assert re.fullmatch("dp_" + ID, run["processorId"])
+        assert re.fullmatch("dpv_" + ID, run["processorVersionId"])
+        assert run["processorName"]
+        assert run["fileName"]
+        assert TIMESTAMP.fullmatch(run["createdAt"]) and TIMESTAMP.fullmatch(run["updatedAt"])
+        assert parse(run["createdAt"]) <= parse(run["updatedAt"])
+        if parse(run["createdAt"]) < USAGE_START:
+            assert "usage" not in run
+    with_usage = [run for run in runs if "usage" in run]
+    assert with_usage and all(isinstance(run["usage"]["credits"], float) for run in with_usage)
+    assert any("." in run["updatedAt"] for run in runs)
+    # Source ids are shared by runs of one batch or workflow run, so filtering on one finds several.
+    batch_ids = [run["sourceId"] for run in runs if run["source"] == "BATCH_PROCESSOR_RUN"]
+    assert len(set(batch_ids)) < len(batch_ids)
+
+
+def test_generated_runs_parse_as_the_sdk_models() -> None:
+    for run in generate_runs(50, seed=2):
+        ProcessorRunSummary.model_validate(run)
+
+
+def test_served_runs_leave_out_the_internal_fields_unless_asked() -> None:
+    served = FakeExtend(20).runs()
+    assert all(not set(INTERNAL_FIELDS) & set(run) for run in served)
+    exposed = FakeExtend(20, include_internal_fields=True)
+    body = exposed.handle("GET", "/processor_runs", "", exposed.auth_headers()).json()
+    assert isinstance(body, dict)
+    assert set(INTERNAL_FIELDS) <= set(body["processorRuns"][0])
+
+
+def test_loads_dicts_and_pydantic_models() -> None:
+    dicts = generate_runs(5, seed=9)
+    model = ProcessorRunSummary.model_validate(dicts[0] | {"id": "dpr_from_model"})
+    fake = FakeExtend([*dicts, model])
+    assert len(fake) == 6
+    served = {run["id"]: run for run in fake.runs()}
+    assert served["dpr_from_model"]["processorId"] == dicts[0]["processorId"]
+    assert not set(INTERNAL_FIELDS) & set(served[dicts[1]["id"]])
+    assert fake.runs(file_name_contains=dicts[1]["fileName"])[0]["id"] == dicts[1]["id"]
+
+
+def test_a_run_without_required_fields_is_refused() -> None:
+    with pytest.raises(ValueError, match="createdAt"):
+        FakeExtend([{"id": "dpr_1", "status": "FAILED", "processorId": "dp_1"}])
+
+
+def test_generating_many_runs_is_fast_enough_to_serve_a_page() -> None:
+    fake = FakeExtend(50_000, seed=1)
+    answer = fake.handle("GET", "/processor_runs", "maxPageSize=1000", fake.auth_headers())
+    body = answer.json()
+    assert isinstance(body, dict) and len(body["processorRuns"]) == 1000
