@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import time
 from typing import Any
 
@@ -63,7 +64,7 @@ def test_malformed_json(fake: FakeExtend, http: httpx.Client) -> None:
     fake.fail_next(1, Fault.malformed_json())
     response = get(http)
     assert response.status_code == 200
-    with pytest.raises(ValueError):
+    with pytest.raises(json.JSONDecodeError):
         response.json()
 
 

@@ -83,7 +83,9 @@ def test_filters_combine(fake: FakeExtend, http: httpx.Client) -> None:
 
 @pytest.mark.parametrize("sort_by", [None, "updatedAt", "createdAt"])
 @pytest.mark.parametrize("sort_dir", [None, "asc", "desc"])
-def test_sorting_with_id_tie_break(http: httpx.Client, sort_by: str | None, sort_dir: str | None) -> None:
+def test_sorting_with_id_tie_break(
+    http: httpx.Client, sort_by: str | None, sort_dir: str | None
+) -> None:
     runs = walk(http, sortBy=sort_by, sortDir=sort_dir, maxPageSize=1000)
     field = sort_by or "updatedAt"
     keys = [(datetime.fromisoformat(run[field].replace("Z", "+00:00")), run["id"]) for run in runs]
@@ -168,7 +170,8 @@ def test_a_cursor_survives_a_change_of_page_size(fake: FakeExtend, http: httpx.C
 
 
 @pytest.mark.parametrize(
-    "token", ["garbage", "abc:def", "k6xgabAvFHpRVZI+gOZLzA==:hQMW113jOwL0F5bNaTpdzRzJzM/Nxjo9VTkY9zbw/oI="]
+    "token",
+    ["garbage", "abc:def", "k6xgabAvFHpRVZI+gOZLzA==:hQMW113jOwL0F5bNaTpdzRzJzM/Nxjo9VTkY9zbw/oI="],
 )
 def test_malformed_or_forged_cursor_is_refused(http: httpx.Client, token: str) -> None:
     assert_error(get(http, nextPageToken=token), 400, "INVALID_REQUEST")
@@ -181,7 +184,8 @@ def test_a_tampered_cursor_is_refused(http: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "changed", [{"status": "FAILED"}, {"sortBy": "createdAt"}, {"sortDir": "asc"}, {"source": "API"}]
+    "changed",
+    [{"status": "FAILED"}, {"sortBy": "createdAt"}, {"sortDir": "asc"}, {"source": "API"}],
 )
 def test_a_cursor_used_with_other_filters_is_refused(
     http: httpx.Client, changed: dict[str, str]
@@ -208,9 +212,7 @@ def test_empty_cursor_is_refused(http: httpx.Client) -> None:
     assert_error(get(http, nextPageToken=""), 400, "INVALID_REQUEST")
 
 
-@pytest.mark.parametrize(
-    ("mode", "expected"), [("absent", ...), ("null", None), ("empty", "")]
-)
+@pytest.mark.parametrize(("mode", "expected"), [("absent", ...), ("null", None), ("empty", "")])
 def test_how_the_last_page_ends(mode: str, expected: object) -> None:
     fake = FakeExtend(5, last_page_token=mode)
     with http_client(fake) as http:
