@@ -1,0 +1,413 @@
+"""The click commands: ``extend-runs list`` and ``extend-runs demo``."""
+
+from __future__ import annotations
+
+import enum
+import os
+import shlex
+import sys
+from typing import IO, Any, Callable, NoReturn, Optional, TypeVar
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+
+from .._client import Client
+from .._constants import DEFAULT_API_VERSION, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_PAGE_SIZE
+from .._exceptions import APIError, APIStatusError, ExtendError
+from .._models import (
+    ListProcessorRunsParams,
+    ProcessorRunSource,
+    ProcessorRunStatus,
+    ProcessorType,
+    SortBy,
+    SortDir,
+)
+from .._version import __version__
+from ._export import ExportState, ListingProgress, export
+from ._formats import (
+    FORMATS,
+    AppendError,
+    CsvWriter,
+    JsonArrayWriter,
+    JsonLinesWriter,
+    PageWriter,
+    TableWriter,
+    default_format,
+    reopen_json_array,
+)
+
+EXIT_API_ERROR = 1
+"""The exit status after an error from the API or the network."""
+EXIT_INTERRUPTED = 130
+"""The exit status after Ctrl-C (128 + SIGINT), as shells use."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _choice(values: type[enum.Enum]) -> click.Choice[str]:
+    return click.Choice([member.value for member in values], case_sensitive=True)
+
+
+def _fail(message: str, exit_code: int = EXIT_API_ERROR) -> NoReturn:
+    click.echo(f"extend-runs: error: {message}", err=True)
+    sys.exit(exit_code)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def describe_error(error: ExtendError) -> str:
+    """One line for an error: status, code, message and request ID when there are any."""
+    if isinstance(error, APIStatusError):
+        parts = [f"HTTP {error.status_code}"]
+        if error.code:
+            parts.append(error.code)
+        text = f"{' '.join(parts)}: {_one_line(error.message)}"
+        if error.request_id:
+            text += f" (requestId: {error.request_id})"
+        return text
+    return f"{type(error).__name__}: {_one_line(str(error))}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="extend-runs")
+def cli() -> None:
+    """List and export the processor runs of an Extend account.
+
+    \b
+    Try it with no account:   extend-runs demo
+    With your key:            export EXTEND_API_KEY=...
+                              extend-runs list --status FAILED --limit 20
+
+    Exit status: 0 done, 1 API or network error, 2 bad usage, 130 interrupted.
+    """
+
+
+def _connection_options(command: _F) -> _F:
+    options = [
+        click.option(
+            "--api-key",
+            envvar="EXTEND_API_KEY",
+            show_envvar=True,
+            metavar="KEY",
+            help="Your Extend API key (never printed).",
+        ),
+        click.option(
+            "--base-url",
+            envvar="EXTEND_BASE_URL",
+            show_envvar=True,
+            metavar="URL",
+            help="The API's address  [default: https://api.extend.ai]",
+        ),
+        click.option(
+            "--api-version",
+            default=DEFAULT_API_VERSION,
+            show_default=True,
+            help="Sent as x-extend-api-version.",
+        ),
+        click.option(
+            "--workspace-id",
+            metavar="ID",
+            help="Sent as x-extend-workspace-id (organization-scoped keys need it).",
+        ),
+        click.option(
+            "--max-retries",
+            type=click.IntRange(min=0),
+            default=DEFAULT_MAX_RETRIES,
+            show_default=True,
+            help="Retries of each request on connection errors, timeouts, 408, 409, 429, 5xx.",
+        ),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=DEFAULT_TIMEOUT,
+            show_default=True,
+            metavar="SECONDS",
+            help="Timeout of each attempt.",
+        ),
+        click.option(
+            "--allow-insecure-http",
+            is_flag=True,
+            help="Allow an http:// base URL on a host other than this machine.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command("list")
+@click.option("--status", type=_choice(ProcessorRunStatus), help="Only runs in this status.")
+@click.option("--processor-id", metavar="ID", help="Only runs of this processor.")
+@click.option(
+    "--processor-type", type=_choice(ProcessorType), help="Only runs of this kind of processor."
+)
+@click.option("--source-id", metavar="ID", help="Only runs created by this entity.")
+@click.option("--source", type=_choice(ProcessorRunSource), help="Only runs started this way.")
+@click.option(
+    "--file-name-contains", metavar="TEXT", help="Only runs whose file name contains TEXT."
+)
+@click.option(
+    "--sort-by",
+    type=_choice(SortBy),
+    help="Order by this timestamp [server default: updatedAt]; createdAt is stable for exports.",
+)
+@click.option("--sort-dir", type=_choice(SortDir), help="Direction [server default: desc].")
+@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="Stop after N runs in all.")
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, MAX_PAGE_SIZE),
+    metavar="N",
+    help=f"Runs per request, 1 to {MAX_PAGE_SIZE} [server default: 10].",
+)
+@click.option(
+    "--cursor",
+    metavar="TOKEN",
+    help="Start from this cursor: the one printed when an earlier listing stopped.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    help="table on a terminal, else jsonl (or from the --output extension).",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, allow_dash=True),
+    metavar="FILE",
+    help="Write to FILE instead of standard output.",
+)
+@click.option(
+    "--append",
+    is_flag=True,
+    help="Add to FILE instead of replacing it (to resume with --cursor).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
+@_connection_options
+def list_command(
+    *,
+    status: Optional[str],
+    processor_id: Optional[str],
+    processor_type: Optional[str],
+    source_id: Optional[str],
+    source: Optional[str],
+    file_name_contains: Optional[str],
+    sort_by: Optional[str],
+    sort_dir: Optional[str],
+    limit: Optional[int],
+    page_size: Optional[int],
+    cursor: Optional[str],
+    output_format: Optional[str],
+    output: Optional[str],
+    append: bool,
+    quiet: bool,
+    api_key: Optional[str],
+    base_url: Optional[str],
+    api_version: str,
+    workspace_id: Optional[str],
+    max_retries: int,
+    timeout: float,
+    allow_insecure_http: bool,
+) -> None:
+    """List processor runs, following every page, and write them out.
+
+    Pages are written whole as they arrive. If the listing stops early (Ctrl-C, a
+    network or API error) the runs written so far stay valid and the cursor to resume
+    from is printed; run the same command with --cursor TOKEN --append to finish it.
+
+    \b
+    Examples:
+      extend-runs list --status FAILED --limit 50
+      extend-runs list --sort-by createdAt --page-size 1000 -o runs.jsonl
+      extend-runs list --processor-type EXTRACT --format csv > runs.csv
+    """
+    to_file = output is not None and output != "-"
+    if append and not to_file:
+        raise click.UsageError("--append needs --output FILE.")
+    output_format = output_format or default_format(output, sys.stdout.isatty())
+    client = _make_client(
+        api_key=api_key,
+        base_url=base_url,
+        api_version=api_version,
+        workspace_id=workspace_id,
+        max_retries=max_retries,
+        timeout=timeout,
+        allow_insecure_http=allow_insecure_http,
+    )
+    try:
+        pager = client.list_processor_runs(
+            params=ListProcessorRunsParams.model_validate(
+                {
+                    "status": status,
+                    "processor_id": processor_id,
+                    "processor_type": processor_type,
+                    "source_id": source_id,
+                    "source": source,
+                    "file_name_contains": file_name_contains,
+                    "sort_by": sort_by,
+                    "sort_dir": sort_dir,
+                    "max_page_size": page_size,
+                    "next_page_token": cursor,
+                }
+            ),
+            limit=limit,
+        )
+    except ValidationError as error:
+        raise click.UsageError(_option_problems(error)) from None
+    state = ExportState(resume_token=cursor)
+    with client, _open_output(output if to_file else None, output_format, append) as writer:
+        progress = ListingProgress(Console(stderr=True), total=limit, enabled=not quiet)
+        try:
+            with progress:
+                export(pager, writer, state, progress)
+        except KeyboardInterrupt:
+            writer.close()
+            _report_stop("interrupted", state, limit, to_file)
+            sys.exit(EXIT_INTERRUPTED)
+        except APIError as error:
+            writer.close()
+            click.echo(f"extend-runs: error: {describe_error(error)}", err=True)
+            _report_stop(None, state, limit, to_file)
+            sys.exit(EXIT_API_ERROR)
+    if progress.enabled or (to_file and not quiet):
+        where = f" to {output}" if to_file else ""
+        click.echo(
+            f"extend-runs: wrote {state.runs:,} runs ({state.pages:,} pages){where}", err=True
+        )
+
+
+def _option_problems(error: ValidationError) -> str:
+    """Name the options behind a :class:`pydantic.ValidationError` of the listing's filters."""
+    names = {"max_page_size": "page-size", "next_page_token": "cursor"}
+    return "; ".join(
+        "Invalid value for '--{}': {}".format(
+            names.get(field, field.replace("_", "-")),
+            problem["msg"],
+        )
+        for problem in error.errors(include_url=False, include_input=False)
+        for field in [str(problem["loc"][0]) if problem["loc"] else "filters"]
+    )
+
+
+def _make_client(**settings: Any) -> Client:
+    if not settings["api_key"]:
+        raise click.UsageError(
+            "No API key: set EXTEND_API_KEY or pass --api-key (try `extend-runs demo` "
+            "to see the command with no account)."
+        )
+    try:
+        return Client(**settings)
+    except ValueError as error:
+        message = str(error).replace("allow_insecure_http=True", "--allow-insecure-http")
+        raise click.UsageError(message) from None
+
+
+class _open_output:
+    """The writer for ``--format``/``--output``/``--append``, closed on the way out."""
+
+    def __init__(self, path: Optional[str], output_format: str, append: bool) -> None:
+        self._path = path
+        self._format = output_format
+        self._append = append
+        self._file: Optional[IO[str]] = None
+        self._writer: Optional[PageWriter] = None
+
+    def __enter__(self) -> PageWriter:
+        self._writer = self._open()
+        return self._writer
+
+    def _open(self) -> PageWriter:
+        continuing: Optional[bool] = None
+        has_content = False
+        stream: IO[str]
+        if self._path is None:
+            stream = sys.stdout
+        else:
+            if self._append and self._format == "json":
+                try:
+                    continuing = reopen_json_array(self._path)
+                except AppendError as error:
+                    raise click.UsageError(f"cannot --append: {error}") from None
+            has_content = self._append and _non_empty(self._path)
+            try:
+                stream = self._file = open(  # noqa: SIM115  # closed in __exit__
+                    self._path, "a" if self._append else "w", encoding="utf-8", newline=""
+                )
+            except OSError as error:
+                _fail(f"cannot write {self._path}: {error.strerror or error}")
+        if self._format == "jsonl":
+            return JsonLinesWriter(stream)
+        if self._format == "csv":
+            return CsvWriter(stream, header=not (self._path and has_content))
+        if self._format == "json":
+            return JsonArrayWriter(stream, continuing=continuing)
+        return TableWriter(stream)
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        finally:
+            if self._file is not None:
+                self._file.close()
+
+
+def _non_empty(path: str) -> bool:
+    try:
+        return os.path.getsize(path) > 0
+    except OSError:
+        return False
+
+
+def _report_stop(
+    why: Optional[str], state: ExportState, limit: Optional[int], to_file: bool
+) -> None:
+    """Say how far the listing got and the exact options that resume it."""
+    done = f"{state.runs:,} runs ({state.pages:,} pages) written"
+    if why is not None:
+        done = f"{why}; {done}"
+    if state.resume_token is None and state.pages == 0:
+        if why is None:
+            return  # the error line says it all: nothing was written
+        click.echo(f"extend-runs: {done}; run the same command again to start over.", err=True)
+        return
+    resume = f"--cursor {shlex.quote(state.resume_token or '')}"
+    if to_file:
+        resume += " --append"
+    if limit is not None:
+        resume += f" --limit {limit - state.runs}"
+    # Plain echo, not Rich: a cursor must come out exactly as it is, never styled or cut.
+    click.echo(f"extend-runs: {done}; to resume, run the same command with: {resume}", err=True)
+    click.echo(f"resume cursor: {state.resume_token}", err=True)
+
+
+@cli.command("demo")
+@click.option(
+    "--runs",
+    "count",
+    type=click.IntRange(1, 100_000),
+    default=250,
+    show_default=True,
+    help="How many runs the fake server holds.",
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the fake data.")
+@click.option(
+    "--show",
+    type=click.IntRange(0, 1000),
+    default=15,
+    show_default=True,
+    help="Runs shown in the table.",
+)
+def demo_command(count: int, seed: int, show: int) -> None:
+    """See the client work with no account: list runs from a built-in fake server.
+
+    It starts extend_runs.testing.FakeExtend inside this process with generated runs,
+    lists the newest ones into a table, then walks every page to count runs by status.
+    Nothing leaves this machine.
+    """
+    from ._demo import run_demo
+
+    run_demo(Console(highlight=False), count=count, seed=seed, show=show)
