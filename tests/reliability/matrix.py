@@ -16,7 +16,8 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from functools import partial
+from typing import Any, Callable, Optional, Union
 
 import httpx
 
@@ -54,7 +55,7 @@ WaitCheck = Callable[[int, float], bool]
 
 
 def _backoff(retry: int, wait: float) -> bool:
-    full = 0.5 * 2 ** (retry - 1)
+    full = 0.5 * 2.0 ** (retry - 1)
     return 0.75 * full <= wait <= full
 
 
@@ -104,7 +105,7 @@ CASES: tuple[FaultCase, ...] = (
     *(
         FaultCase(
             f"{status} {'HTML' if html else 'JSON'} body",
-            lambda status=status, html=html: Fault.server_error(status, html=html),
+            partial(Fault.server_error, status, html=html),
             InternalServerError,
         )
         for status in (500, 502, 503, 504)
@@ -261,7 +262,7 @@ def recorded_waits() -> Iterator[list[float]]:
     try:
         yield waits
     finally:
-        _retry.sleep, _retry.async_sleep = saved  # type: ignore[assignment]
+        _retry.sleep, _retry.async_sleep = saved
 
 
 def run(scenario: Scenario, fake: FakeExtend, base_url: str) -> Outcome:
@@ -271,7 +272,7 @@ def run(scenario: Scenario, fake: FakeExtend, base_url: str) -> Outcome:
     fake.inject(scenario.case.fault(), times=scenario.times, when=lambda r: r.page == page)
     outcome = Outcome(scenario, [run["id"] for run in fake.runs()])
     fake.clear_requests()
-    settings = {
+    settings: dict[str, Any] = {
         "api_key": fake.api_key,
         "base_url": base_url,
         "timeout": scenario.case.timeout,
@@ -290,8 +291,8 @@ def run(scenario: Scenario, fake: FakeExtend, base_url: str) -> Outcome:
     return outcome
 
 
-def _drive_sync(settings: dict[str, object], outcome: Outcome) -> None:
-    with Client(**settings) as client:  # type: ignore[arg-type]
+def _drive_sync(settings: dict[str, Any], outcome: Outcome) -> None:
+    with Client(**settings) as client:
         pager = client.list_processor_runs(max_page_size=PAGE_SIZE)
         try:
             for run in pager:
@@ -307,8 +308,8 @@ def _drive_sync(settings: dict[str, object], outcome: Outcome) -> None:
             outcome.runs.append(run.id)
 
 
-async def _drive_async(settings: dict[str, object], outcome: Outcome) -> None:
-    async with AsyncClient(**settings) as client:  # type: ignore[arg-type]
+async def _drive_async(settings: dict[str, Any], outcome: Outcome) -> None:
+    async with AsyncClient(**settings) as client:
         pager = client.list_processor_runs(max_page_size=PAGE_SIZE)
         try:
             async for run in pager:

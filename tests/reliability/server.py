@@ -8,11 +8,14 @@ connections on purpose (pool checks, load), so they let uvicorn bind the socket 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from extend_runs.testing._server import _QuietDroppedConnections
 
 STARTUP_TIMEOUT = 10.0
 
@@ -26,6 +29,8 @@ def serve_app(app: Any) -> Iterator[str]:
         app, host="127.0.0.1", port=0, lifespan="off", http="h11", log_level="warning"
     )
     server = uvicorn.Server(config)
+    quiet, error_log = _QuietDroppedConnections(), logging.getLogger("uvicorn.error")
+    error_log.addFilter(quiet)  # connections the fake drops on purpose are no news
     thread = threading.Thread(target=server.run, name="reliability-server", daemon=True)
     thread.start()
     try:
@@ -39,3 +44,4 @@ def serve_app(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(STARTUP_TIMEOUT)
+        error_log.removeFilter(quiet)

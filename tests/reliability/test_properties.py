@@ -146,7 +146,9 @@ JSON = st.recursive(
     ),
     max_leaves=10,
 )
-FIELD_VALUES = JSON | st.just("2025-11-18T14:02:11Z") | st.just([]) | st.just({"credits": 1})
+FIELD_VALUES: st.SearchStrategy[Any] = (
+    JSON | st.just("2025-11-18T14:02:11Z") | st.just([]) | st.just({"credits": 1})
+)
 RUN_LIKE = st.fixed_dictionaries(
     {},
     optional=dict.fromkeys(
@@ -204,7 +206,7 @@ def _check(status: int, outcome: object) -> None:
         assert type(outcome) is APIResponseValidationError
     else:
         assert type(outcome) is status_error_class(status)
-        assert outcome.status_code == status  # type: ignore[attr-defined]
+        assert outcome.status_code == status
     if isinstance(outcome, Exception):
         assert str(outcome) and repr(outcome)
 

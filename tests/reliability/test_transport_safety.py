@@ -153,10 +153,10 @@ def test_control_characters_in_the_key_from_the_environment_are_refused(
 @pytest.mark.parametrize("setting", ["workspace_id", "api_version"])
 def test_control_characters_in_other_headers_are_refused(setting: str, bad: str) -> None:
     with pytest.raises(ValueError, match=setting):
-        Client(api_key=API_KEY, **{setting: "ws_1" + bad})
+        Client(api_key=API_KEY, **{setting: "ws_1" + bad})  # type: ignore[arg-type]
     client = Client(api_key=API_KEY)
     with pytest.raises(ValueError, match=setting):
-        client.with_options(**{setting: "ws_1" + bad})
+        client.with_options(**{setting: "ws_1" + bad})  # type: ignore[arg-type]
 
 
 # -- hostile cursors ------------------------------------------------------------------
@@ -223,7 +223,7 @@ class SwapCursor:
         items = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         if ("nextPageToken", self.hostile) in items:
             self.returned.append(items)
-            items = [(k, self.real if v == self.hostile else v) for k, v in items]  # type: ignore[misc]
+            items = [(k, self.real if v == self.hostile else v) for k, v in items]
             scope = {**scope, "query_string": urlencode(items).encode()}
         elif any(name == "nextPageToken" for name, _ in items):
             await self.app(scope, receive, send)
