@@ -45,9 +45,10 @@ MODES = ("sync", "async")
 ONCE = "once"
 EVERY_ATTEMPT = "every attempt"
 
-READ_TIMEOUT = 0.1
-"""Seconds the client waits for a response in the read-timeout case..."""
-SLOW_ANSWER = 0.25
+READ_TIMEOUT = 0.3
+"""Seconds the client waits for a response in the read-timeout case (with room for a
+busy machine: every page of the listing gets this timeout, not only the slow one)..."""
+SLOW_ANSWER = 0.5
 """...and how late the fake answers there."""
 
 WaitCheck = Callable[[int, float], bool]

@@ -29,6 +29,7 @@ from extend_runs import (
 )
 from extend_runs.testing import FakeExtend, Fault
 
+from .matrix import READ_TIMEOUT, SLOW_ANSWER
 from .server import serve_app
 
 pytestmark = pytest.mark.integration
@@ -88,7 +89,7 @@ FAULTS: list[tuple[Callable[[], Fault], type[ExtendError]]] = [
     (lambda: Fault.http_error(409, code="CONFLICT", retryable=True), APIStatusError),
     (Fault.drop_connection, APIConnectionError),
     (Fault.truncated_body, APIConnectionError),
-    (lambda: Fault.delay(0.25), APITimeoutError),
+    (lambda: Fault.delay(SLOW_ANSWER), APITimeoutError),
     (Fault.malformed_json, APIResponseValidationError),
     (Fault.wrong_types, APIResponseValidationError),
 ]
@@ -103,7 +104,7 @@ def test_no_error_shows_the_key(
     waits: list[float],
 ) -> None:
     secret_fake.inject(fault(), times=None)
-    timeout = httpx.Timeout(10.0, read=0.1)
+    timeout = httpx.Timeout(10.0, read=READ_TIMEOUT)
     with Client(api_key=SECRET, base_url=url, timeout=timeout) as client:
         error = _raise(client)
     assert type(error) is error_type
@@ -207,8 +208,8 @@ def test_debug_logs_never_show_the_key(
     # A listing that meets a 503, a dropped connection and a timeout, then ends in a 401.
     secret_fake.fail_next(1, Fault.server_error(503), when=lambda r: r.page == 2)
     secret_fake.fail_next(1, Fault.drop_connection(), when=lambda r: r.page == 3)
-    secret_fake.fail_next(1, Fault.delay(0.25), when=lambda r: r.page == 3)
-    timeout = httpx.Timeout(10.0, read=0.1)
+    secret_fake.fail_next(1, Fault.delay(SLOW_ANSWER), when=lambda r: r.page == 3)
+    timeout = httpx.Timeout(10.0, read=READ_TIMEOUT)
 
     async def listing(**settings: Any) -> list[str]:
         async with AsyncClient(timeout=timeout, base_url=url, **settings) as client:
