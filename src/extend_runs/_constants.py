@@ -30,6 +30,12 @@ MIN_PAGE_SIZE = 1
 MAX_PAGE_SIZE = 1000
 """The largest ``maxPageSize`` the API accepts."""
 
+MAX_PAGE_TOKEN_LENGTH = 4096
+"""Characters: the longest ``nextPageToken`` accepted, given by you or returned by the server.
+
+Extend's cursors are under a hundred characters; this bound keeps any accepted cursor,
+percent-encoded, well inside the longest URL httpx will send."""
+
 ENV_API_KEY = "EXTEND_API_KEY"
 """Environment variable read for the API key when ``api_key`` is not given."""
 

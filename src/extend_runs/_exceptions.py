@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 _MAX_MESSAGE_CHARS = 300
+_MAX_SUMMARY_BYTES = 4096
 _REDACTED = "[redacted]"
 
 
@@ -242,7 +243,7 @@ def make_status_error(
 def _error_fields(response: httpx.Response) -> dict[str, Any]:
     try:
         body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
     if not isinstance(body, dict):
         return {}
@@ -266,12 +267,14 @@ def _error_fields(response: httpx.Response) -> dict[str, Any]:
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def _text_summary(response: httpx.Response) -> str:
     """A short readable message from a body that is not Extend's JSON."""
-    text = response.content.decode("utf-8", errors="replace")
+    # Only the start is read: a proxy's page names the error there, and a hostile body of
+    # any size must not make the regular expressions below take quadratic time.
+    text = response.content[:_MAX_SUMMARY_BYTES].decode("utf-8", errors="replace")
     title = _TITLE.search(text)
     if title:
         text = title.group(1)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 from pydantic.alias_generators import to_camel
 
-from ._constants import MAX_PAGE_SIZE, MIN_PAGE_SIZE
+from ._constants import MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LENGTH, MIN_PAGE_SIZE
 
 __all__ = [
     "ListProcessorRunsParams",
@@ -269,7 +269,9 @@ class ListProcessorRunsParams(BaseModel):
     """The direction; the server's default is ``desc``."""
     max_page_size: Optional[Annotated[StrictInt, AfterValidator(_check_page_size)]] = None
     """Runs per request, 1 to 1000; the server's default is 10."""
-    next_page_token: Optional[str] = Field(default=None, min_length=1)
+    next_page_token: Optional[str] = Field(
+        default=None, min_length=1, max_length=MAX_PAGE_TOKEN_LENGTH
+    )
     """The cursor to start from: a ``next_page_token`` of an earlier listing."""
 
     if TYPE_CHECKING:

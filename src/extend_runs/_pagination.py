@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import Any, Callable, Optional
 
+from ._constants import MAX_PAGE_TOKEN_LENGTH
 from ._exceptions import APIResponseValidationError
 from ._models import ListProcessorRunsParams, ProcessorRunsPage, ProcessorRunSummary
 
@@ -41,6 +42,11 @@ class _Cursor:
     def accept(self, page: ProcessorRunsPage) -> ProcessorRunsPage:
         """Take a fetched page: check its cursor, apply the limit, move forward."""
         token = page.next_page_token or None
+        if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
+            raise APIResponseValidationError(
+                f"The server returned a cursor of {len(token)} characters, more than the "
+                f"{MAX_PAGE_TOKEN_LENGTH} that can be sent back; stopping."
+            )
         if token is not None and token in self._seen:
             raise APIResponseValidationError(
                 f"The server returned the cursor {token!r} a second time in one listing; "

@@ -181,13 +181,20 @@ class _Transport:
     def build_request(
         self, http_client: Union[httpx.Client, httpx.AsyncClient], path: str, query: dict[str, Any]
     ) -> httpx.Request:
-        return http_client.build_request(
-            "GET",
-            self.settings.base_url + path,
-            params=query,
-            headers=self.settings.headers(),
-            timeout=self.settings.timeout,
-        )
+        try:
+            return http_client.build_request(
+                "GET",
+                self.settings.base_url + path,
+                params=query,
+                headers=self.settings.headers(),
+                timeout=self.settings.timeout,
+            )
+        except httpx.InvalidURL as error:
+            # Only the query can be at fault (the base URL was checked): it is too long.
+            raise ValueError(
+                f"the listing's parameters do not fit in a URL ({error}); shorten "
+                "file_name_contains, processor_id or source_id"
+            ) from None
 
     def check_response(
         self, request: httpx.Request, response: httpx.Response, attempt: int, started: float

@@ -1,0 +1,228 @@
+"""The API key never shows: not in a repr, a DEBUG log record, an error or a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import httpx
+import pytest
+
+from extend_runs import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AsyncClient,
+    AuthenticationError,
+    BadRequestError,
+    Client,
+    ExtendError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+)
+from extend_runs.testing import FakeExtend, Fault
+
+from .matrix import READ_TIMEOUT, SLOW_ANSWER
+from .server import serve_app
+
+pytestmark = pytest.mark.integration
+
+SECRET = "sk_live_Qx7TOPSECRETvalue9"
+"""The key of every client here: the fake accepts it, so only faults make errors."""
+
+
+@pytest.fixture(scope="module")
+def secret_server() -> Iterator[tuple[FakeExtend, str]]:
+    fake = FakeExtend(30, seed=5, api_key=SECRET)
+    with serve_app(fake.asgi_app()) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def secret_fake(secret_server: tuple[FakeExtend, str]) -> FakeExtend:
+    secret_server[0].clear_faults()
+    secret_server[0].clear_requests()
+    return secret_server[0]
+
+
+@pytest.fixture
+def url(secret_server: tuple[FakeExtend, str]) -> str:
+    return secret_server[1]
+
+
+def _renderings(error: BaseException) -> str:
+    """Every way an error is commonly shown: str, repr, tracebacks with and without locals."""
+    parts = [str(error), repr(error)]
+    parts += traceback.format_exception(type(error), error, error.__traceback__)
+    exception = traceback.TracebackException.from_exception(error, capture_locals=True)
+    parts += exception.format()
+    if isinstance(error, APIError) and error.request is not None:
+        parts += [repr(error.request), repr(error.request.headers), str(error.request.url)]
+    if isinstance(error, (APIStatusError, APIResponseValidationError)):
+        parts += [repr(error.response)]
+    return "\n".join(parts)
+
+
+def _raise(client: Client) -> ExtendError:
+    """The error of one listing (no key among this frame's locals)."""
+    with pytest.raises(ExtendError) as raised:
+        list(client.list_processor_runs(max_page_size=10))
+    return raised.value
+
+
+# Each fault, armed for every attempt, and the error it surfaces as.
+FAULTS: list[tuple[Callable[[], Fault], type[ExtendError]]] = [
+    (lambda: Fault.rate_limited(retry_after=0), RateLimitError),
+    (lambda: Fault.server_error(502, html=True), InternalServerError),
+    (lambda: Fault.server_error(500), InternalServerError),
+    (lambda: Fault.http_error(400, code="INVALID_REQUEST"), BadRequestError),
+    (lambda: Fault.http_error(401, code="UNAUTHORIZED"), AuthenticationError),
+    (lambda: Fault.http_error(403, code="FORBIDDEN"), PermissionDeniedError),
+    (lambda: Fault.http_error(404, code="NOT_FOUND"), NotFoundError),
+    (lambda: Fault.http_error(409, code="CONFLICT", retryable=True), APIStatusError),
+    (Fault.drop_connection, APIConnectionError),
+    (Fault.truncated_body, APIConnectionError),
+    (lambda: Fault.delay(SLOW_ANSWER), APITimeoutError),
+    (Fault.malformed_json, APIResponseValidationError),
+    (Fault.wrong_types, APIResponseValidationError),
+]
+
+
+@pytest.mark.parametrize(("fault", "error_type"), FAULTS, ids=lambda v: getattr(v, "__name__", ""))
+def test_no_error_shows_the_key(
+    fault: Callable[[], Fault],
+    error_type: type[ExtendError],
+    secret_fake: FakeExtend,
+    url: str,
+    waits: list[float],
+) -> None:
+    secret_fake.inject(fault(), times=None)
+    timeout = httpx.Timeout(10.0, read=READ_TIMEOUT)
+    with Client(api_key=SECRET, base_url=url, timeout=timeout) as client:
+        error = _raise(client)
+    assert type(error) is error_type
+    shown = _renderings(error)
+    assert SECRET not in shown
+    assert "Bearer" not in shown
+    if isinstance(error, APIConnectionError):
+        assert isinstance(error.__cause__, httpx.TransportError)  # the cause was rendered too
+
+
+def test_a_wrong_key_is_not_shown_either(secret_fake: FakeExtend, url: str) -> None:
+    with Client(api_key="sk_live_WRONGkey123", base_url=url) as client:
+        error = _raise(client)
+    assert type(error) is AuthenticationError
+    assert "WRONGkey" not in _renderings(error)
+
+
+def test_a_refused_connection_does_not_show_the_key(waits: list[float]) -> None:
+    with serve_app(FakeExtend(1).asgi_app()) as gone:
+        pass  # the port is closed now
+    with Client(api_key=SECRET, base_url=gone) as client:
+        error = _raise(client)
+    assert type(error) is APIConnectionError and SECRET not in _renderings(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (401, b'{"code": "UNAUTHORIZED", "message": "Key %s is revoked"}'),
+        (400, b'{"success": false, "error": "bad key %s"}'),
+        (502, b"<html><title>Bad key %s</title></html>"),
+        (500, b"%s"),
+    ],
+)
+def test_a_key_echoed_by_the_server_is_blanked_out(status: int, body: bytes) -> None:
+    echoed = body.replace(b"%s", SECRET.encode())
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, content=echoed))
+    client = Client(api_key=SECRET, http_client=httpx.Client(transport=transport), max_retries=0)
+    error = _raise(client)
+    assert isinstance(error, APIStatusError) and "[redacted]" in error.message
+    assert SECRET not in _renderings(error)
+
+
+def test_reprs_never_show_the_key(url: str) -> None:
+    client = Client(api_key=SECRET, base_url=url, workspace_id="ws_1")
+    async_client = AsyncClient(api_key=SECRET, base_url=url)
+    pager = client.list_processor_runs(status="FAILED")
+    request = client._transport.build_request(client._http_client, "/processor_runs", {})
+    shown = [
+        repr(client),
+        repr(client.with_options(max_retries=5)),
+        repr(async_client),
+        repr(client._settings),
+        str(client._settings),
+        repr(pager),
+        repr(async_client.list_processor_runs()),
+        repr(request),
+        repr(request.headers),
+    ]
+    assert all(SECRET not in text for text in shown)
+    assert request.headers["authorization"] == f"Bearer {SECRET}"  # it is sent, just not shown
+    client.close()
+    asyncio.run(async_client.aclose())
+
+
+@pytest.fixture
+def every_record() -> Iterator[list[logging.LogRecord]]:
+    """Every log record of every logger at DEBUG: ours, httpx's and httpcore's included."""
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    root = logging.getLogger()
+    handler, level = Keep(logging.DEBUG), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield records
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def _rendered(record: logging.LogRecord) -> str:
+    text = [record.getMessage(), repr(record.args), repr(record.__dict__)]
+    if record.exc_info:
+        text.append("".join(traceback.format_exception(*record.exc_info)))
+    return "\n".join(text)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_debug_logs_never_show_the_key(
+    mode: str,
+    secret_fake: FakeExtend,
+    url: str,
+    every_record: list[logging.LogRecord],
+    waits: list[float],
+) -> None:
+    # A listing that meets a 503, a dropped connection and a timeout, then ends in a 401.
+    secret_fake.fail_next(1, Fault.server_error(503), when=lambda r: r.page == 2)
+    secret_fake.fail_next(1, Fault.drop_connection(), when=lambda r: r.page == 3)
+    secret_fake.fail_next(1, Fault.delay(SLOW_ANSWER), when=lambda r: r.page == 3)
+    timeout = httpx.Timeout(10.0, read=READ_TIMEOUT)
+
+    async def listing(**settings: Any) -> list[str]:
+        async with AsyncClient(timeout=timeout, base_url=url, **settings) as client:
+            return [run.id async for run in client.list_processor_runs(max_page_size=10)]
+
+    if mode == "sync":
+        with Client(api_key=SECRET, base_url=url, timeout=timeout) as client:
+            assert len(list(client.list_processor_runs(max_page_size=10))) == 30
+        wrong = Client(api_key="sk_live_WRONGkey123", base_url=url)
+        with wrong, pytest.raises(AuthenticationError):
+            list(wrong.with_options(timeout=5.0).list_processor_runs())
+    else:
+        assert len(asyncio.run(listing(api_key=SECRET))) == 30
+    loggers = {record.name.split(".")[0] for record in every_record}
+    assert {"extend_runs", "httpx", "httpcore"} <= loggers
+    assert not [r for r in every_record if SECRET in _rendered(r) or "WRONGkey" in _rendered(r)]
