@@ -209,6 +209,8 @@ class ProcessorRunSummary(_WireModel):
 
         return run_repr(self)
 
+    __str__ = __repr__
+
     def _repr_html_(self) -> str:
         from ._display import run_html
 
@@ -274,6 +276,8 @@ class ProcessorRunsPage(_WireModel):
         from ._display import page_repr
 
         return page_repr(self)
+
+    __str__ = __repr__
 
     def _repr_html_(self) -> str:
         """What Jupyter shows: counts by status and the first rows."""

@@ -45,6 +45,7 @@ def test_run_repr_is_one_readable_line() -> None:
         "created_at='2025-11-18T14:02:11+00:00', updated_at='2025-11-18T14:03:27.482000+00:00', "
         "credits=1.5)"
     )
+    assert str(run) == repr(run)
 
 
 def test_page_repr_summarizes_instead_of_listing_every_run() -> None:
@@ -55,6 +56,7 @@ def test_page_repr_summarizes_instead_of_listing_every_run() -> None:
         "ProcessorRunsPage(runs=1000, by_status={'PROCESSED': 750, 'FAILED': 250}, "
         "ids=['dpr_000000', 'dpr_000001', 'dpr_000002'] +997 more, next_page_token='next')"
     )
+    assert str(page) == text  # print(page) summarizes too
 
 
 def test_page_html_shows_counts_first_rows_and_a_note_for_the_rest() -> None:
