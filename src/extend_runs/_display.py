@@ -8,7 +8,7 @@ from the server or from the caller is HTML-escaped.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timezone
 from html import escape
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -32,7 +32,15 @@ PREVIEW_ROWS = 10
 _REPR_IDS = 3
 """Run ids named in a page's text repr."""
 
-_TABLE_COLUMNS = ("id", "status", "type", "processor_name", "created_at", "updated_at", "credits")
+_TABLE_COLUMNS = (
+    "id",
+    "status",
+    "type",
+    "processor_name",
+    "created_at (UTC)",
+    "updated_at (UTC)",
+    "credits",
+)
 
 
 class ListingTally:
@@ -65,7 +73,8 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.isoformat(sep=" ", timespec="seconds")
+    # Every run is in UTC; the column header says so, keeping the cells short.
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _cells(run: ProcessorRunSummary) -> dict[str, str]:

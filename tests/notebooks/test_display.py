@@ -137,3 +137,10 @@ def test_async_pager_display_sends_nothing(fake: FakeExtend) -> None:
     assert "AsyncProcessorRunPager</strong>: not fetched yet" in before
     assert rows == 12 and "12 runs fetched in 3 pages; listing complete" in after
     assert len(fake.requests) == 3
+
+
+def test_html_times_are_shown_in_utc() -> None:
+    body = page_json([run_json(0, createdAt="2025-11-18T16:02:11.318000+02:00")], None)
+    html = ProcessorRunsPage.model_validate(body)._repr_html_()
+    assert "<th>created_at (UTC)</th>" in html
+    assert "<td>2025-11-18 14:02:11</td>" in html and "<td>1.5</td>" in html
