@@ -18,6 +18,7 @@ from ._models import (
     SortDirLike,
 )
 from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
+from ._progress import require_tqdm
 from ._transport import AsyncTransport, ClientSettings, SyncTransport, resolve_settings
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
@@ -74,7 +75,9 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
     def _new_http_client(settings: ClientSettings) -> _HttpClientT:
         raise NotImplementedError
 
-    def _pager(self, params: ListProcessorRunsParams, limit: Optional[int]) -> _PagerT:
+    def _pager(
+        self, params: ListProcessorRunsParams, limit: Optional[int], progress: bool
+    ) -> _PagerT:
         raise NotImplementedError
 
     def _get_page(self, query: dict[str, Any]) -> _PageT:
@@ -159,6 +162,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         next_page_token: Optional[str] = None,
         limit: Optional[int] = None,
         params: Optional[ListProcessorRunsParams] = None,
+        progress: bool = False,
     ) -> _PagerT:
         """List processor runs across every page, lazily.
 
@@ -184,10 +188,14 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
                 reaches it is requested.
             params: All of the above but ``limit`` as one :class:`ListProcessorRunsParams`,
                 instead of keyword arguments.
+            progress: Show a progress bar while the listing is walked: runs fetched, with
+                pages beside them (a widget in Jupyter, text in a terminal). Needs the
+                ``[progress]`` extra.
 
         Raises:
             ValueError: before any request, for a value outside what the API allows,
                 naming the parameter (a :class:`pydantic.ValidationError` is one).
+            ImportError: ``progress=True`` without tqdm installed, before any request.
 
         Example:
             >>> from extend_runs import Client
@@ -212,7 +220,11 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
         ):
             raise ValueError(f"limit must be a whole number >= 0 or None, got {limit!r}")
-        return self._pager(listing, limit)
+        if not isinstance(progress, bool):
+            raise ValueError(f"progress must be True or False, got {progress!r}")
+        if progress:
+            require_tqdm()
+        return self._pager(listing, limit, progress)
 
     def list_processor_runs_page(
         self,
@@ -310,8 +322,10 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, ProcessorRunsPage]):
     def _new_http_client(settings: ClientSettings) -> httpx.Client:
         return httpx.Client(timeout=settings.timeout, follow_redirects=False)
 
-    def _pager(self, params: ListProcessorRunsParams, limit: Optional[int]) -> ProcessorRunPager:
-        return ProcessorRunPager(self._transport.get_page, params, limit)
+    def _pager(
+        self, params: ListProcessorRunsParams, limit: Optional[int], progress: bool
+    ) -> ProcessorRunPager:
+        return ProcessorRunPager(self._transport.get_page, params, limit, progress)
 
     def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
         return self._transport.get_page(query)
@@ -363,9 +377,9 @@ class AsyncClient(
         return httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
 
     def _pager(
-        self, params: ListProcessorRunsParams, limit: Optional[int]
+        self, params: ListProcessorRunsParams, limit: Optional[int], progress: bool
     ) -> AsyncProcessorRunPager:
-        return AsyncProcessorRunPager(self._transport.get_page, params, limit)
+        return AsyncProcessorRunPager(self._transport.get_page, params, limit, progress)
 
     async def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
         return await self._transport.get_page(query)

@@ -10,6 +10,9 @@ from pydantic.alias_generators import to_camel
 
 from ._constants import MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LENGTH, MIN_PAGE_SIZE
 
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+
 __all__ = [
     "ListProcessorRunsParams",
     "ProcessorRunSource",
@@ -201,6 +204,18 @@ class ProcessorRunSummary(_WireModel):
     usage: Optional[Usage] = None
     """Credits spent, or ``None`` (runs before 7 Oct 2025 and legacy billing have none)."""
 
+    def __repr__(self) -> str:
+        from ._display import run_repr
+
+        return run_repr(self)
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        from ._display import run_html
+
+        return run_html(self)
+
 
 class ProcessorRunsPage(_WireModel):
     """One page of a listing, exactly as one response carried it.
@@ -217,6 +232,58 @@ class ProcessorRunsPage(_WireModel):
     """The runs on this page, possibly none."""
     next_page_token: Optional[str] = None
     """The cursor of the next page, or ``None`` on the last page."""
+
+    def to_pandas(self) -> pd.DataFrame:
+        """This page's runs as a DataFrame, one row per run (needs the ``[pandas]`` extra).
+
+        Columns: ``id``, ``status`` and ``type`` (categoricals: the known values, then any
+        newer value the server sent; a missing ``type`` is NaN), ``processor_id``,
+        ``processor_name``, ``processor_version_id``, ``created_at`` and ``updated_at``
+        (``datetime64[ns, UTC]``) and ``credits`` (float, NaN without usage). There is no
+        ``source`` column: run summaries do not carry one.
+
+        Raises:
+            ImportError: pandas is not installed (``pip install 'extend-runs[pandas]'``).
+
+        Example:
+            >>> page = ProcessorRunsPage.model_validate({"success": True, "processorRuns": []})
+            >>> list(page.to_pandas().columns)[:3]
+            ['id', 'status', 'type']
+        """
+        from ._dataframe import FrameBuilder
+
+        builder = FrameBuilder()
+        builder.add(self.processor_runs)
+        return builder.frame()
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """This page's runs as plain dicts with snake_case keys; needs no extra.
+
+        Keys as the DataFrame's columns; ``status`` and ``type`` are plain strings,
+        timestamps aware datetimes, and ``credits`` is flattened from ``usage`` (``None``
+        when absent).
+
+        Example:
+            >>> page = ProcessorRunsPage.model_validate({"success": True, "processorRuns": []})
+            >>> page.to_dicts()
+            []
+        """
+        from ._dataframe import run_to_dict
+
+        return [run_to_dict(run) for run in self.processor_runs]
+
+    def __repr__(self) -> str:
+        from ._display import page_repr
+
+        return page_repr(self)
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows: counts by status and the first rows."""
+        from ._display import page_html
+
+        return page_html(self)
 
 
 _ID = Field(default=None, min_length=1)

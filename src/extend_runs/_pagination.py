@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Iterator
-from typing import Any, Callable, Optional
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
+from . import _dataframe, _display
 from ._constants import MAX_PAGE_TOKEN_LENGTH
+from ._dataframe import FrameBuilder, run_to_dict
 from ._exceptions import APIResponseValidationError
 from ._models import ListProcessorRunsParams, ProcessorRunsPage, ProcessorRunSummary
+from ._progress import ProgressBar
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = ["AsyncProcessorRunPager", "ProcessorRunPager"]
 
@@ -68,10 +75,34 @@ class _Cursor:
 
 
 class _PagerBase:
-    def __init__(self, params: ListProcessorRunsParams, limit: Optional[int]) -> None:
+    def __init__(
+        self, params: ListProcessorRunsParams, limit: Optional[int], progress: bool = False
+    ) -> None:
         self._params = params
         self._limit = limit
         self._cursor = _Cursor(params, limit)
+        self._progress = progress
+        self._tally = _display.ListingTally()
+
+    @contextmanager
+    def _watching(self) -> Iterator[Callable[[ProcessorRunsPage], ProcessorRunsPage]]:
+        """Around one pass over the pages: tally each page, and drive the progress bar.
+
+        The bar is closed however the pass ends: done, an error, or the loop broken out of.
+        """
+        bar = ProgressBar(self._cursor.remaining) if self._progress else None
+
+        def seen(page: ProcessorRunsPage) -> ProcessorRunsPage:
+            self._tally.add(page)
+            if bar is not None:
+                bar.update(page)
+            return page
+
+        try:
+            yield seen
+        finally:
+            if bar is not None:
+                bar.close()
 
     @property
     def params(self) -> ListProcessorRunsParams:
@@ -94,11 +125,22 @@ class _PagerBase:
         """
         return self._cursor.next_page_token
 
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "name": type(self).__name__,
+            "query": self._params.to_query(),
+            "limit": self._limit,
+            "next_page_token": self.next_page_token,
+            "tally": self._tally,
+            "finished": self._cursor.finished,
+        }
+
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(params={self._params.to_query()!r}, limit={self._limit!r}, "
-            f"next_page_token={self.next_page_token!r})"
-        )
+        return _display.pager_repr(**self._describe())
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows: parameters, then what was fetched so far; never sends a request."""
+        return _display.pager_html(**self._describe())
 
 
 class ProcessorRunPager(_PagerBase):
@@ -120,18 +162,42 @@ class ProcessorRunPager(_PagerBase):
         get_page: Callable[[dict[str, Any]], ProcessorRunsPage],
         params: ListProcessorRunsParams,
         limit: Optional[int],
+        progress: bool = False,
     ) -> None:
-        super().__init__(params, limit)
+        super().__init__(params, limit, progress)
         self._get_page = get_page
 
     def pages(self) -> Iterator[ProcessorRunsPage]:
         """Yield one :class:`ProcessorRunsPage` per request, until the listing is over."""
-        while (query := self._cursor.next_query()) is not None:
-            yield self._cursor.accept(self._get_page(query))
+        with self._watching() as seen:
+            while (query := self._cursor.next_query()) is not None:
+                yield seen(self._cursor.accept(self._get_page(query)))
 
     def __iter__(self) -> Iterator[ProcessorRunSummary]:
         for page in self.pages():
             yield from page.processor_runs
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Fetch the rest of the listing into a DataFrame, one page at a time.
+
+        One row per run, columns as in :meth:`ProcessorRunsPage.to_pandas`. ``limit`` is
+        honoured, and only plain column values are kept between pages, never every run
+        object. Like iterating, it continues where the pager stands.
+
+        Raises:
+            ImportError: pandas is not installed (``pip install 'extend-runs[pandas]'``).
+
+        Example:
+            >>> def failures_by_processor(client: "Client") -> "pd.Series":
+            ...     frame = client.list_processor_runs(status="FAILED").to_pandas()
+            ...     return frame.groupby("processor_name", observed=True).size()
+        """
+        _dataframe.import_pandas()
+        return FrameBuilder().add_pages(self.pages()).frame()
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """Fetch the rest of the listing as plain dicts, as :meth:`ProcessorRunsPage.to_dicts`."""
+        return [run_to_dict(run) for run in self]
 
 
 class AsyncProcessorRunPager(_PagerBase):
@@ -147,19 +213,42 @@ class AsyncProcessorRunPager(_PagerBase):
         get_page: Callable[[dict[str, Any]], Awaitable[ProcessorRunsPage]],
         params: ListProcessorRunsParams,
         limit: Optional[int],
+        progress: bool = False,
     ) -> None:
-        super().__init__(params, limit)
+        super().__init__(params, limit, progress)
         self._get_page = get_page
 
-    async def pages(self) -> AsyncIterator[ProcessorRunsPage]:
+    async def pages(self) -> AsyncGenerator[ProcessorRunsPage, None]:
         """Yield one :class:`ProcessorRunsPage` per request, until the listing is over."""
-        while (query := self._cursor.next_query()) is not None:
-            yield self._cursor.accept(await self._get_page(query))
+        with self._watching() as seen:
+            while (query := self._cursor.next_query()) is not None:
+                yield seen(self._cursor.accept(await self._get_page(query)))
 
     async def _runs(self) -> AsyncIterator[ProcessorRunSummary]:
-        async for page in self.pages():
-            for run in page.processor_runs:
-                yield run
+        pages = self.pages()
+        try:
+            async for page in pages:
+                for run in page.processor_runs:
+                    yield run
+        finally:
+            # Close the page walk (and its progress bar) as soon as this walk is closed.
+            await pages.aclose()
+
+    async def to_pandas(self) -> pd.DataFrame:
+        """Fetch the rest of the listing into a DataFrame: ``await pager.to_pandas()``.
+
+        The same as :meth:`ProcessorRunPager.to_pandas`, with requests awaited.
+
+        Example:
+            >>> async def failed_frame(client: "AsyncClient") -> "pd.DataFrame":
+            ...     return await client.list_processor_runs(status="FAILED").to_pandas()
+        """
+        _dataframe.import_pandas()
+        return (await FrameBuilder().add_async_pages(self.pages())).frame()
+
+    async def to_dicts(self) -> list[dict[str, Any]]:
+        """Fetch the rest of the listing as plain dicts: ``await pager.to_dicts()``."""
+        return [run_to_dict(run) async for run in self]
 
     def __aiter__(self) -> AsyncIterator[ProcessorRunSummary]:
         return self._runs()
