@@ -6,6 +6,8 @@ Example:
     ...     pager = client.list_processor_runs(status="FAILED", limit=10)
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._client import AsyncClient, Client
 from ._exceptions import (
     APIConnectionError,
@@ -21,20 +23,49 @@ from ._exceptions import (
     PermissionDeniedError,
     RateLimitError,
 )
-from ._models import (
-    ListProcessorRunsParams,
-    ProcessorRunSource,
-    ProcessorRunsPage,
-    ProcessorRunStatus,
-    ProcessorRunSummary,
-    ProcessorType,
-    SortBy,
-    SortDir,
-    Usage,
-)
 from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._models import (
+        ListProcessorRunsParams,
+        ProcessorRunSource,
+        ProcessorRunsPage,
+        ProcessorRunStatus,
+        ProcessorRunSummary,
+        ProcessorType,
+        SortBy,
+        SortDir,
+        Usage,
+    )
+
+_MODELS = frozenset(
+    {
+        "ListProcessorRunsParams",
+        "ProcessorRunSource",
+        "ProcessorRunsPage",
+        "ProcessorRunStatus",
+        "ProcessorRunSummary",
+        "ProcessorType",
+        "SortBy",
+        "SortDir",
+        "Usage",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The models (and pydantic under them) load on first use: importing the package and
+    # building a client stays quick. ``from extend_runs import ProcessorRunSummary`` works.
+    if name in _MODELS:
+        from . import _models
+
+        value = getattr(_models, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "NOT_GIVEN",

@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Coroutine, Generic, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Coroutine, Generic, Literal, Optional, TypeVar, Union
 
 import httpx
 
 from ._constants import DEFAULT_API_VERSION, DEFAULT_MAX_RETRIES
-from ._models import (
-    ListProcessorRunsParams,
-    ProcessorRunSourceLike,
-    ProcessorRunsPage,
-    ProcessorRunStatusLike,
-    ProcessorTypeLike,
-    SortByLike,
-    SortDirLike,
-)
 from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
 from ._progress import require_tqdm
-from ._transport import AsyncTransport, ClientSettings, SyncTransport, resolve_settings
+from ._transport import AsyncTransport, ClientSettings, Pool, SyncTransport, resolve_settings
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
+
+if TYPE_CHECKING:
+    # The models need pydantic, which is imported on the first listing call instead, so
+    # that ``import extend_runs`` and building a client stay quick and small.
+    from ._models import (
+        ListProcessorRunsParams,
+        ProcessorRunSourceLike,
+        ProcessorRunsPage,
+        ProcessorRunStatusLike,
+        ProcessorTypeLike,
+        SortByLike,
+        SortDirLike,
+    )
+    from ._partition import ListingPlan
+
+PartitionBy = Literal["status", "processor_type", "source"]
+"""A field a listing can be split on: every value of it is listed concurrently."""
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -34,7 +43,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
     """What both clients share; subclasses supply only the I/O."""
 
     _settings: ClientSettings
-    _http_client: _HttpClientT
+    _pool: Pool[_HttpClientT]
     _owns_http_client: bool
 
     def __init__(
@@ -48,6 +57,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: Optional[_HttpClientT] = None,
         allow_insecure_http: bool = False,
+        max_requests_per_second: Optional[float] = None,
     ) -> None:
         settings = resolve_settings(
             api_key=api_key,
@@ -58,25 +68,35 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             max_retries=max_retries,
             http_client=http_client,
             allow_insecure_http=allow_insecure_http,
+            max_requests_per_second=max_requests_per_second,
         )
         if http_client is None:
-            self._setup(settings, self._new_http_client(settings), owns_http_client=True)
+            pool = Pool(lambda: self._new_http_client(settings))
+            self._setup(settings, pool, owns_http_client=True)
         else:
-            self._setup(settings, http_client, owns_http_client=False)
+            self._setup(settings, Pool(lambda: http_client, http_client), owns_http_client=False)
 
     def _setup(
-        self, settings: ClientSettings, http_client: _HttpClientT, *, owns_http_client: bool
+        self, settings: ClientSettings, pool: Pool[_HttpClientT], *, owns_http_client: bool
     ) -> None:
         self._settings = settings
-        self._http_client = http_client
+        self._pool = pool
         self._owns_http_client = owns_http_client
+
+    @property
+    def _http_client(self) -> _HttpClientT:
+        return self._pool.get()
 
     @staticmethod
     def _new_http_client(settings: ClientSettings) -> _HttpClientT:
         raise NotImplementedError
 
     def _pager(
-        self, params: ListProcessorRunsParams, limit: Optional[int], progress: bool
+        self,
+        params: ListProcessorRunsParams,
+        limit: Optional[int],
+        progress: bool,
+        plan: Optional[ListingPlan],
     ) -> _PagerT:
         raise NotImplementedError
 
@@ -108,10 +128,16 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         """Retries after the first try of each request."""
         return self._settings.max_retries
 
+    @property
+    def max_requests_per_second(self) -> Optional[float]:
+        """The pace this client keeps across all its requests, or ``None`` for no pacing."""
+        return self._settings.max_requests_per_second
+
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(base_url={self.base_url!r}, api_version={self.api_version!r}, "
-            f"workspace_id={self.workspace_id!r}, max_retries={self.max_retries})"
+            f"workspace_id={self.workspace_id!r}, max_retries={self.max_retries}, "
+            f"max_requests_per_second={self.max_requests_per_second!r})"
         )
 
     def with_options(
@@ -121,11 +147,15 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         max_retries: Union[int, NotGiven] = NOT_GIVEN,
         api_version: Union[str, NotGiven] = NOT_GIVEN,
         workspace_id: Union[str, NotGiven, None] = NOT_GIVEN,
+        max_requests_per_second: Union[float, NotGiven, None] = NOT_GIVEN,
     ) -> _ClientT:
         """A new client with some settings changed, sharing this one's connection pool.
 
         Arguments left out keep this client's value. Closing the new client does not
-        close the shared pool; close the original when you are done.
+        close the shared pool; close the original when you are done. A copy that keeps
+        the pacing (``max_requests_per_second`` left out) shares this client's budget:
+        their requests together stay within it. A new rate gives the copy its own budget;
+        ``None`` turns pacing off for the copy.
 
         Example:
             >>> from extend_runs import Client
@@ -141,8 +171,9 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
                 max_retries=max_retries,
                 api_version=api_version,
                 workspace_id=workspace_id,
+                max_requests_per_second=max_requests_per_second,
             ),
-            self._http_client,
+            self._pool,
             owns_http_client=False,
         )
         return clone
@@ -163,6 +194,10 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         limit: Optional[int] = None,
         params: Optional[ListProcessorRunsParams] = None,
         progress: bool = False,
+        prefetch: bool = False,
+        partition_by: Optional[PartitionBy] = None,
+        max_concurrency: Optional[int] = None,
+        partition_tokens: Optional[Mapping[str, Optional[str]]] = None,
     ) -> _PagerT:
         """List processor runs across every page, lazily.
 
@@ -191,10 +226,27 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             progress: Show a progress bar while the listing is walked: runs fetched, with
                 pages beside them (a widget in Jupyter, text in a terminal). Needs the
                 ``[progress]`` extra.
+            prefetch: Request the next page while you work through the current one (on a
+                background thread for :class:`Client`, a task for :class:`AsyncClient`),
+                never more than one page ahead. Errors surface when you reach the page;
+                ``next_page_token`` still names the first page you have not received;
+                leaving the loop early cancels the page in flight.
+            partition_by: ``"status"``, ``"processor_type"`` or ``"source"``: list each
+                value of that field as its own sub-listing, concurrently, and merge them
+                back in the requested sort order. Not combinable with a filter on the same
+                field, nor with ``next_page_token`` (see ``partition_tokens``). Runs whose
+                value is none of the SDK's known values (or, for ``processor_type``, runs
+                without a type) are in no partition. The partitions back off together
+                on a 429.
+            max_concurrency: Requests a partitioned listing keeps in flight at most
+                (default 5).
+            partition_tokens: Resume a partitioned listing from ``pager.partition_tokens``
+                of an earlier one with the same filters.
 
         Raises:
             ValueError: before any request, for a value outside what the API allows,
-                naming the parameter (a :class:`pydantic.ValidationError` is one).
+                naming the parameter (a :class:`pydantic.ValidationError` is one), or
+                for fetching options that do not go together.
             ImportError: ``progress=True`` without tqdm installed, before any request.
 
         Example:
@@ -224,7 +276,22 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             raise ValueError(f"progress must be True or False, got {progress!r}")
         if progress:
             require_tqdm()
-        return self._pager(listing, limit, progress)
+        plan = None
+        if prefetch is not False or partition_by is not None or max_concurrency is not None:
+            from ._partition import make_plan
+
+            plan = make_plan(
+                listing,
+                prefetch=prefetch,
+                partition_by=partition_by,
+                max_concurrency=max_concurrency,
+                partition_tokens=partition_tokens,
+            )
+        elif partition_tokens is not None:
+            raise ValueError(
+                "partition_tokens applies only to a partitioned listing (partition_by)"
+            )
+        return self._pager(listing, limit, progress, plan)
 
     def list_processor_runs_page(
         self,
@@ -271,6 +338,8 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
 def _listing_params(
     params: Optional[ListProcessorRunsParams], **filters: Any
 ) -> ListProcessorRunsParams:
+    from ._models import ListProcessorRunsParams
+
     if params is None:
         return ListProcessorRunsParams(**filters)
     if not isinstance(params, ListProcessorRunsParams):
@@ -284,7 +353,7 @@ def _listing_params(
     return params
 
 
-class Client(_BaseClient[httpx.Client, ProcessorRunPager, ProcessorRunsPage]):
+class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
     """A synchronous client for Extend's processor-run listings.
 
     Args:
@@ -303,6 +372,9 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, ProcessorRunsPage]):
         http_client: Your own :class:`httpx.Client` (proxies, transports, event hooks).
             The client does not close one that was handed to it.
         allow_insecure_http: Permit ``http://`` to a non-loopback host.
+        max_requests_per_second: Start at most this many requests per second, across
+            every thread and task using this client (retries included), by waiting
+            before a request when needed. ``None`` (the default) does not pace.
 
     Example:
         >>> from extend_runs import Client
@@ -313,19 +385,23 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, ProcessorRunsPage]):
     _transport: SyncTransport
 
     def _setup(
-        self, settings: ClientSettings, http_client: httpx.Client, *, owns_http_client: bool
+        self, settings: ClientSettings, pool: Pool[httpx.Client], *, owns_http_client: bool
     ) -> None:
-        super()._setup(settings, http_client, owns_http_client=owns_http_client)
-        self._transport = SyncTransport(settings, http_client)
+        super()._setup(settings, pool, owns_http_client=owns_http_client)
+        self._transport = SyncTransport(settings, pool)
 
     @staticmethod
     def _new_http_client(settings: ClientSettings) -> httpx.Client:
         return httpx.Client(timeout=settings.timeout, follow_redirects=False)
 
     def _pager(
-        self, params: ListProcessorRunsParams, limit: Optional[int], progress: bool
+        self,
+        params: ListProcessorRunsParams,
+        limit: Optional[int],
+        progress: bool,
+        plan: Optional[ListingPlan],
     ) -> ProcessorRunPager:
-        return ProcessorRunPager(self._transport.get_page, params, limit, progress)
+        return ProcessorRunPager(self._transport.get_page, params, limit, progress, plan)
 
     def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
         return self._transport.get_page(query)
@@ -348,7 +424,7 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, ProcessorRunsPage]):
 
 
 class AsyncClient(
-    _BaseClient[httpx.AsyncClient, AsyncProcessorRunPager, Coroutine[Any, Any, ProcessorRunsPage]]
+    _BaseClient[httpx.AsyncClient, AsyncProcessorRunPager, Coroutine[Any, Any, "ProcessorRunsPage"]]
 ):
     """An asynchronous client; the same arguments and behaviour as :class:`Client`.
 
@@ -367,19 +443,23 @@ class AsyncClient(
     _transport: AsyncTransport
 
     def _setup(
-        self, settings: ClientSettings, http_client: httpx.AsyncClient, *, owns_http_client: bool
+        self, settings: ClientSettings, pool: Pool[httpx.AsyncClient], *, owns_http_client: bool
     ) -> None:
-        super()._setup(settings, http_client, owns_http_client=owns_http_client)
-        self._transport = AsyncTransport(settings, http_client)
+        super()._setup(settings, pool, owns_http_client=owns_http_client)
+        self._transport = AsyncTransport(settings, pool)
 
     @staticmethod
     def _new_http_client(settings: ClientSettings) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
 
     def _pager(
-        self, params: ListProcessorRunsParams, limit: Optional[int], progress: bool
+        self,
+        params: ListProcessorRunsParams,
+        limit: Optional[int],
+        progress: bool,
+        plan: Optional[ListingPlan],
     ) -> AsyncProcessorRunPager:
-        return AsyncProcessorRunPager(self._transport.get_page, params, limit, progress)
+        return AsyncProcessorRunPager(self._transport.get_page, params, limit, progress, plan)
 
     async def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
         return await self._transport.get_page(query)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Generator, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -10,11 +10,13 @@ from . import _dataframe, _display
 from ._constants import MAX_PAGE_TOKEN_LENGTH
 from ._dataframe import FrameBuilder, run_to_dict
 from ._exceptions import APIResponseValidationError
-from ._models import ListProcessorRunsParams, ProcessorRunsPage, ProcessorRunSummary
 from ._progress import ProgressBar
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
+
+    from ._models import ListProcessorRunsParams, ProcessorRunsPage, ProcessorRunSummary
+    from ._partition import ListingPlan, Merge
 
 __all__ = ["AsyncProcessorRunPager", "ProcessorRunPager"]
 
@@ -76,13 +78,23 @@ class _Cursor:
 
 class _PagerBase:
     def __init__(
-        self, params: ListProcessorRunsParams, limit: Optional[int], progress: bool = False
+        self,
+        params: ListProcessorRunsParams,
+        limit: Optional[int],
+        progress: bool = False,
+        plan: Optional[ListingPlan] = None,
     ) -> None:
         self._params = params
         self._limit = limit
         self._cursor = _Cursor(params, limit)
         self._progress = progress
         self._tally = _display.ListingTally()
+        self._plan = plan
+        self._merge: Optional[Merge] = None
+        if plan is not None and plan.partition_by is not None:
+            from ._partition import Merge
+
+            self._merge = Merge(plan.lanes(params, limit), params, limit)
 
     @contextmanager
     def _watching(self) -> Iterator[Callable[[ProcessorRunsPage], ProcessorRunsPage]]:
@@ -122,15 +134,49 @@ class _PagerBase:
         the cursor of the page that failed; ``None`` once the last page has been read.
         When ``limit`` ends a listing early it is the cursor of the page after the last
         one read, so runs left on that last page past the limit are not covered by it.
+        With ``prefetch=True`` it is still the first page you have not received, even
+        while that page is already in flight.
+
+        Raises:
+            ValueError: for a partitioned listing, which has one cursor per partition
+                (read :attr:`partition_tokens`).
         """
+        if self._merge is not None:
+            raise ValueError(
+                "a partitioned listing has one cursor per partition: read partition_tokens"
+            )
         return self._cursor.next_page_token
+
+    @property
+    def partition_tokens(self) -> Optional[dict[str, Optional[str]]]:
+        """Where each partition of a partitioned listing stands; ``None`` if not partitioned.
+
+        Maps each partition value not yet exhausted to the cursor to resume it from
+        (``None``: from its first page). Pass it back as ``partition_tokens=`` with the
+        same filters and ``partition_by`` to resume; finished partitions are left out, so
+        ``{}`` means the listing is complete. A partition stopped midway through a page
+        resumes from that page, so runs of it already yielded come again: nothing is lost,
+        and ``run.id`` tells repeats apart.
+        """
+        return None if self._merge is None else self._merge.tokens()
+
+    def _check_pages(self) -> None:
+        if self._merge is not None:
+            raise ValueError(
+                "pages() is not available on a partitioned listing: its runs are merged "
+                "across partitions, so iterate the pager itself"
+            )
+
+    def _workers(self) -> int:
+        assert self._plan is not None
+        return self._plan.max_concurrency if self._merge is not None else 1
 
     def _describe(self) -> dict[str, Any]:
         return {
             "name": type(self).__name__,
             "query": self._params.to_query(),
             "limit": self._limit,
-            "next_page_token": self.next_page_token,
+            "next_page_token": None if self._merge is not None else self.next_page_token,
             "tally": self._tally,
             "finished": self._cursor.finished,
         }
@@ -159,23 +205,74 @@ class ProcessorRunPager(_PagerBase):
 
     def __init__(
         self,
-        get_page: Callable[[dict[str, Any]], ProcessorRunsPage],
+        get_page: Callable[..., ProcessorRunsPage],
         params: ListProcessorRunsParams,
         limit: Optional[int],
         progress: bool = False,
+        plan: Optional[ListingPlan] = None,
     ) -> None:
-        super().__init__(params, limit, progress)
+        super().__init__(params, limit, progress, plan)
         self._get_page = get_page
 
     def pages(self) -> Iterator[ProcessorRunsPage]:
-        """Yield one :class:`ProcessorRunsPage` per request, until the listing is over."""
+        """Yield one :class:`ProcessorRunsPage` per request, until the listing is over.
+
+        Raises:
+            ValueError: on a partitioned listing, whose runs only exist merged.
+        """
+        self._check_pages()
+        return self._pages()
+
+    def _pages(self) -> Generator[ProcessorRunsPage, None, None]:
         with self._watching() as seen:
-            while (query := self._cursor.next_query()) is not None:
-                yield seen(self._cursor.accept(self._get_page(query)))
+            if self._plan is None:
+                while (query := self._cursor.next_query()) is not None:
+                    yield seen(self._cursor.accept(self._get_page(query)))
+                return
+            from ._prefetch import Lane, SyncFetcher
+
+            lane, fetcher = Lane(self._cursor), SyncFetcher(self._get_page, 1)
+            try:
+                while (page := fetcher.take(lane)) is not None:
+                    yield seen(page)
+            finally:
+                fetcher.close([lane])
 
     def __iter__(self) -> Iterator[ProcessorRunSummary]:
-        for page in self.pages():
-            yield from page.processor_runs
+        if self._merge is not None:
+            return self._merged()
+        return self._runs()
+
+    def _runs(self) -> Iterator[ProcessorRunSummary]:
+        pages = self._pages()
+        try:
+            for page in pages:
+                yield from page.processor_runs
+        finally:
+            pages.close()
+
+    def _merged(self) -> Iterator[ProcessorRunSummary]:
+        from functools import partial
+
+        from ._pacing import Pacer
+        from ._prefetch import SyncFetcher
+
+        assert self._merge is not None
+        merge = self._merge
+        fetcher = SyncFetcher(partial(self._get_page, gate=Pacer()), self._workers())
+        try:
+            for each in merge.lanes:  # every partition's first page at once
+                if not each.done:
+                    fetcher.start(each)
+            while True:
+                while (lane := merge.wanted()) is not None:
+                    merge.fill(fetcher.take(lane) is not None)
+                run = merge.pop()
+                if run is None:
+                    return
+                yield run
+        finally:
+            fetcher.close(merge.lanes)
 
     def to_pandas(self) -> pd.DataFrame:
         """Fetch the rest of the listing into a DataFrame, one page at a time.
@@ -210,29 +307,70 @@ class AsyncProcessorRunPager(_PagerBase):
 
     def __init__(
         self,
-        get_page: Callable[[dict[str, Any]], Awaitable[ProcessorRunsPage]],
+        get_page: Callable[..., Awaitable[ProcessorRunsPage]],
         params: ListProcessorRunsParams,
         limit: Optional[int],
         progress: bool = False,
+        plan: Optional[ListingPlan] = None,
     ) -> None:
-        super().__init__(params, limit, progress)
+        super().__init__(params, limit, progress, plan)
         self._get_page = get_page
 
-    async def pages(self) -> AsyncGenerator[ProcessorRunsPage, None]:
-        """Yield one :class:`ProcessorRunsPage` per request, until the listing is over."""
+    def pages(self) -> AsyncIterator[ProcessorRunsPage]:
+        """Yield one :class:`ProcessorRunsPage` per request, until the listing is over.
+
+        Raises:
+            ValueError: on a partitioned listing, whose runs only exist merged.
+        """
+        self._check_pages()
+        return self._pages()
+
+    async def _pages(self) -> AsyncGenerator[ProcessorRunsPage, None]:
         with self._watching() as seen:
-            while (query := self._cursor.next_query()) is not None:
-                yield seen(self._cursor.accept(await self._get_page(query)))
+            if self._plan is None:
+                while (query := self._cursor.next_query()) is not None:
+                    yield seen(self._cursor.accept(await self._get_page(query)))
+                return
+            from ._prefetch import AsyncFetcher, Lane
+
+            lane, fetcher = Lane(self._cursor), AsyncFetcher(self._get_page, 1)
+            try:
+                while (page := await fetcher.take(lane)) is not None:
+                    yield seen(page)
+            finally:
+                await fetcher.close([lane])
 
     async def _runs(self) -> AsyncIterator[ProcessorRunSummary]:
-        pages = self.pages()
+        pages = self._pages()
         try:
             async for page in pages:
                 for run in page.processor_runs:
                     yield run
         finally:
-            # Close the page walk (and its progress bar) as soon as this walk is closed.
             await pages.aclose()
+
+    async def _merged(self) -> AsyncIterator[ProcessorRunSummary]:
+        from functools import partial
+
+        from ._pacing import Pacer
+        from ._prefetch import AsyncFetcher
+
+        assert self._merge is not None
+        merge = self._merge
+        fetcher = AsyncFetcher(partial(self._get_page, gate=Pacer()), self._workers())
+        try:
+            for each in merge.lanes:  # every partition's first page at once
+                if not each.done:
+                    fetcher.start(each)
+            while True:
+                while (lane := merge.wanted()) is not None:
+                    merge.fill(await fetcher.take(lane) is not None)
+                run = merge.pop()
+                if run is None:
+                    return
+                yield run
+        finally:
+            await fetcher.close(merge.lanes)
 
     async def to_pandas(self) -> pd.DataFrame:
         """Fetch the rest of the listing into a DataFrame: ``await pager.to_pandas()``.
@@ -251,4 +389,6 @@ class AsyncProcessorRunPager(_PagerBase):
         return [run_to_dict(run) async for run in self]
 
     def __aiter__(self) -> AsyncIterator[ProcessorRunSummary]:
+        if self._merge is not None:
+            return self._merged()
         return self._runs()

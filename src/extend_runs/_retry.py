@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
@@ -20,6 +19,7 @@ from ._constants import (
     RETRYABLE_STATUS_CODES,
 )
 from ._exceptions import APIConnectionError, APIStatusError
+from ._pacing import interruptible_sleep
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -106,12 +106,14 @@ def _log_retry(state: RetryCallState) -> None:
 
 
 def sleep(seconds: float) -> None:
-    """How the sync client waits between attempts (a seam for tests)."""
-    time.sleep(seconds)
+    """How the sync client waits between attempts and for its pacing (a seam for tests)."""
+    interruptible_sleep(seconds)
 
 
 async def async_sleep(seconds: float) -> None:
-    """How the async client waits between attempts (a seam for tests)."""
+    """How the async client waits between attempts and for its pacing (a seam for tests)."""
+    import asyncio  # here, not at the top: ``import extend_runs`` stays free of asyncio
+
     await asyncio.sleep(seconds)
 
 

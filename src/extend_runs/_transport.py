@@ -6,17 +6,21 @@ async drivers differ only on the lines that send and sleep.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import ipaddress
 import logging
 import os
 import platform
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
 
 import httpx
-from pydantic import ValidationError
 
+from . import _retry
 from ._constants import (
     DEFAULT_BASE_URL,
     DEFAULT_TIMEOUT,
@@ -29,12 +33,18 @@ from ._exceptions import (
     APIResponseValidationError,
     APITimeoutError,
     ExtendError,
+    RateLimitError,
     make_status_error,
 )
-from ._models import ProcessorRunsPage
-from ._retry import async_retrying, parse_retry_after, sync_retrying
+from ._pacing import Pacer
+from ._retry import async_retrying, parse_retry_after, retry_delay, sync_retrying
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from ._models import ProcessorRunsPage
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -53,12 +63,20 @@ class ClientSettings:
     workspace_id: Optional[str]
     timeout: httpx.Timeout
     max_retries: int
+    pacer: Optional[Pacer] = None
+    """Spaces this client's requests (and its copies'), or ``None`` for no pacing."""
 
     def __repr__(self) -> str:
         return (
             f"ClientSettings(base_url={self.base_url!r}, api_version={self.api_version!r}, "
-            f"workspace_id={self.workspace_id!r}, max_retries={self.max_retries})"
+            f"workspace_id={self.workspace_id!r}, max_retries={self.max_retries}, "
+            f"max_requests_per_second={self.max_requests_per_second!r})"
         )
+
+    @property
+    def max_requests_per_second(self) -> Optional[float]:
+        """The pacing rate, or ``None`` when requests are not paced."""
+        return None if self.pacer is None else self.pacer.rate
 
     def headers(self) -> dict[str, str]:
         """The headers every request carries."""
@@ -79,8 +97,13 @@ class ClientSettings:
         max_retries: Union[int, NotGiven] = NOT_GIVEN,
         api_version: Union[str, NotGiven] = NOT_GIVEN,
         workspace_id: Union[str, NotGiven, None] = NOT_GIVEN,
+        max_requests_per_second: Union[float, NotGiven, None] = NOT_GIVEN,
     ) -> ClientSettings:
-        """A copy with the given settings replaced and validated."""
+        """A copy with the given settings replaced and validated.
+
+        A copy that keeps the pacing rate keeps the same :class:`Pacer`, so the original
+        and its copies share one request budget.
+        """
         changes: dict[str, Any] = {}
         if not isinstance(timeout, NotGiven):
             changes["timeout"] = _timeout(timeout)
@@ -92,6 +115,8 @@ class ClientSettings:
             changes["workspace_id"] = (
                 None if workspace_id is None else _header_value("workspace_id", workspace_id)
             )
+        if not isinstance(max_requests_per_second, NotGiven):
+            changes["pacer"] = _pacer(max_requests_per_second)
         return replace(self, **changes)
 
 
@@ -105,6 +130,7 @@ def resolve_settings(
     max_retries: int,
     http_client: Optional[Union[httpx.Client, httpx.AsyncClient]],
     allow_insecure_http: bool,
+    max_requests_per_second: Optional[float] = None,
 ) -> ClientSettings:
     """Fill in defaults from the environment and validate every setting, before any request."""
     key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
@@ -123,7 +149,12 @@ def resolve_settings(
         workspace_id=None if workspace_id is None else _header_value("workspace_id", workspace_id),
         timeout=_timeout(timeout),
         max_retries=_max_retries(max_retries),
+        pacer=_pacer(max_requests_per_second),
     )
+
+
+def _pacer(rate: Optional[float]) -> Optional[Pacer]:
+    return None if rate is None else Pacer(rate)
 
 
 def _header_value(name: str, value: str, *, show: bool = True) -> str:
@@ -172,6 +203,38 @@ def _max_retries(value: int) -> int:
     return value
 
 
+_HttpClientT = TypeVar("_HttpClientT", httpx.Client, httpx.AsyncClient)
+
+
+class Pool(Generic[_HttpClientT]):
+    """The connection pool a client and its ``with_options`` copies share, built on first use.
+
+    Building an httpx client loads the TLS certificates, which costs more than importing
+    this package, so a client that never sends does not pay for it.
+    """
+
+    __slots__ = ("_factory", "_http_client", "_lock")
+
+    def __init__(
+        self,
+        factory: Callable[[], _HttpClientT],
+        http_client: Optional[_HttpClientT] = None,
+    ) -> None:
+        self._factory: Callable[[], _HttpClientT] = factory
+        self._http_client: Optional[_HttpClientT] = http_client
+        self._lock = threading.Lock()
+
+    def get(self) -> _HttpClientT:
+        """The httpx client, built now if this is the first request."""
+        http_client = self._http_client
+        if http_client is None:
+            with self._lock:
+                http_client = self._http_client
+                if http_client is None:
+                    http_client = self._http_client = self._factory()
+        return http_client
+
+
 class _Transport:
     """Request building, response checking and page parsing, shared by both drivers."""
 
@@ -196,18 +259,33 @@ class _Transport:
                 "file_name_contains, processor_id or source_id"
             ) from None
 
+    def pacers(self, gate: Optional[Pacer]) -> tuple[Pacer, ...]:
+        """Whom to ask, in order, before each attempt: the listing's gate, then the client."""
+        return tuple(pacer for pacer in (gate, self.settings.pacer) if pacer is not None)
+
     def check_response(
-        self, request: httpx.Request, response: httpx.Response, attempt: int, started: float
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        attempt: int,
+        started: float,
+        gate: Optional[Pacer] = None,
     ) -> httpx.Response:
-        """Log the attempt; raise the typed error for a non-2xx status."""
+        """Log the attempt; raise the typed error for a non-2xx status.
+
+        A 429 also pauses ``gate``, so every request sharing it backs off together.
+        """
         _log_attempt(request, attempt, started, response.status_code)
         if response.is_success:
             return response
-        raise make_status_error(
+        error = make_status_error(
             response,
             secret=self.settings.api_key,
             retry_after=parse_retry_after(response.headers),
         )
+        if gate is not None and isinstance(error, RateLimitError):
+            gate.pause(retry_delay(error, attempt))
+        raise error
 
     def connection_error(
         self, error: httpx.TransportError, request: httpx.Request, attempt: int, started: float
@@ -222,14 +300,50 @@ class _Transport:
     @staticmethod
     def parse_page(response: httpx.Response) -> ProcessorRunsPage:
         """Parse a page straight from the response bytes."""
+        # Imported here so that ``import extend_runs`` and building a client stay free of
+        # pydantic; after the first page this is a dictionary lookup.
+        from pydantic import ValidationError
+
+        from ._models import ProcessorRunsPage
+
         try:
-            return ProcessorRunsPage.model_validate_json(response.content)
+            with _gc_paused():
+                return ProcessorRunsPage.model_validate_json(response.content)
         except ValidationError as error:
             raise APIResponseValidationError(
                 f"The server's {response.status_code} response is not a page of processor runs: "
                 f"{_summarize(error)}",
                 response=response,
             ) from None
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while one page becomes models.
+
+    A 1000-run page allocates thousands of tracked objects that all stay alive, which
+    sets off collection after collection for nothing: pausing it roughly halves the time
+    to parse a page. Threads parsing at once share the pause; the collector's previous
+    state comes back when the last one is done, and it runs again right after.
+    """
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _summarize(error: ValidationError) -> str:
@@ -258,46 +372,62 @@ def _log_attempt(request: httpx.Request, attempt: int, started: float, outcome: 
 class SyncTransport(_Transport):
     """Sends requests with an :class:`httpx.Client`, retrying per the policy."""
 
-    def __init__(self, settings: ClientSettings, http_client: httpx.Client) -> None:
+    def __init__(self, settings: ClientSettings, pool: Pool[httpx.Client]) -> None:
         super().__init__(settings)
-        self.http_client = http_client
+        self.pool = pool
 
-    def get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
-        """GET one page of processor runs, with retries."""
-        request = self.build_request(self.http_client, "/processor_runs", query)
+    def get_page(self, query: dict[str, Any], gate: Optional[Pacer] = None) -> ProcessorRunsPage:
+        """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
+        request = self.build_request(self.pool.get(), "/processor_runs", query)
+        pacers = self.pacers(gate)
         for attempt in sync_retrying(self.settings.max_retries):
             with attempt:
-                response = self._send_once(request, attempt.retry_state.attempt_number)
+                for pacer in pacers:
+                    delay = pacer.reserve()
+                    if delay > 0:
+                        _retry.sleep(delay)
+                response = self._send_once(request, attempt.retry_state.attempt_number, gate)
         return self.parse_page(response)
 
-    def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
+    def _send_once(
+        self, request: httpx.Request, attempt: int, gate: Optional[Pacer]
+    ) -> httpx.Response:
         started = time.perf_counter()
         try:
-            response = self.http_client.send(request)
+            response = self.pool.get().send(request)
         except httpx.TransportError as error:
             raise self.connection_error(error, request, attempt, started) from error
-        return self.check_response(request, response, attempt, started)
+        return self.check_response(request, response, attempt, started, gate)
 
 
 class AsyncTransport(_Transport):
     """Sends requests with an :class:`httpx.AsyncClient`, retrying per the same policy."""
 
-    def __init__(self, settings: ClientSettings, http_client: httpx.AsyncClient) -> None:
+    def __init__(self, settings: ClientSettings, pool: Pool[httpx.AsyncClient]) -> None:
         super().__init__(settings)
-        self.http_client = http_client
+        self.pool = pool
 
-    async def get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
-        """GET one page of processor runs, with retries."""
-        request = self.build_request(self.http_client, "/processor_runs", query)
+    async def get_page(
+        self, query: dict[str, Any], gate: Optional[Pacer] = None
+    ) -> ProcessorRunsPage:
+        """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
+        request = self.build_request(self.pool.get(), "/processor_runs", query)
+        pacers = self.pacers(gate)
         async for attempt in async_retrying(self.settings.max_retries):
             with attempt:
-                response = await self._send_once(request, attempt.retry_state.attempt_number)
+                for pacer in pacers:
+                    delay = pacer.reserve()
+                    if delay > 0:
+                        await _retry.async_sleep(delay)
+                response = await self._send_once(request, attempt.retry_state.attempt_number, gate)
         return self.parse_page(response)
 
-    async def _send_once(self, request: httpx.Request, attempt: int) -> httpx.Response:
+    async def _send_once(
+        self, request: httpx.Request, attempt: int, gate: Optional[Pacer]
+    ) -> httpx.Response:
         started = time.perf_counter()
         try:
-            response = await self.http_client.send(request)
+            response = await self.pool.get().send(request)
         except httpx.TransportError as error:
             raise self.connection_error(error, request, attempt, started) from error
-        return self.check_response(request, response, attempt, started)
+        return self.check_response(request, response, attempt, started, gate)

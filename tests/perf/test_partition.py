@@ -1,0 +1,120 @@
+"""Partitioned listings: the plain listing's runs, in its order, fetched concurrently."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Optional
+
+import httpx
+import pytest
+
+from extend_runs import APIStatusError, Client
+from tests.conftest import API_KEY, json_response
+from tests.perf.server import ListingServer, make_runs
+
+RUNS = make_runs(150)
+SORTS = list(itertools.product([None, "updatedAt", "createdAt"], [None, "asc", "desc"]))
+
+
+def ids(runs: list[Any]) -> list[str]:
+    return [run.id for run in runs]
+
+
+@pytest.mark.parametrize("partition_by", ["status", "processor_type", "source"])
+@pytest.mark.parametrize(("sort_by", "sort_dir"), SORTS)
+def test_partitioned_listing_equals_the_plain_one(
+    harness: Any, partition_by: str, sort_by: Optional[str], sort_dir: Optional[str]
+) -> None:
+    kwargs = {"sort_by": sort_by, "sort_dir": sort_dir, "max_page_size": 9}
+    plain, _ = harness.collect(ListingServer(RUNS), **kwargs)
+    server = ListingServer(RUNS)
+    merged, pager = harness.collect(server, partition_by=partition_by, **kwargs)
+    assert ids(merged) == ids(plain) and len(plain) == len(RUNS)
+    assert pager.partition_tokens == {}
+    sent = {request.url.params[_wire(partition_by)] for request in server.requests}
+    assert len(sent) > 1  # really one sub-listing per value
+
+
+def _wire(partition_by: str) -> str:
+    return {"status": "status", "processor_type": "processorType", "source": "source"}[partition_by]
+
+
+def test_filters_apply_to_every_partition_and_a_limit_caps_the_total(harness: Any) -> None:
+    kwargs = {"source": "API", "sort_by": "createdAt", "max_page_size": 4}
+    plain, _ = harness.collect(ListingServer(RUNS), **kwargs)
+    merged, _ = harness.collect(ListingServer(RUNS), partition_by="status", limit=7, **kwargs)
+    assert ids(merged) == ids(plain)[:7]
+
+
+def test_an_error_surfaces_and_the_listing_resumes_without_losing_runs(harness: Any) -> None:
+    failure = json_response(400, {"code": "BAD", "message": "nope"})
+    plain, _ = harness.collect(ListingServer(RUNS), max_page_size=5)
+    pager = harness.pager(
+        ListingServer(RUNS, fail={9: failure}), partition_by="status", max_page_size=5
+    )
+    received: list[Any] = []
+    with pytest.raises(APIStatusError, match="nope"):
+        harness.drain(pager, received)
+    assert ids(received) == ids(plain)[: len(received)]
+    tokens = pager.partition_tokens
+    assert tokens and set(tokens) <= {"PENDING", "PROCESSING", "PROCESSED", "FAILED", "CANCELLED"}
+    # In another process: resume from the tokens; runs seen already may come again.
+    resumed, _ = harness.collect(
+        ListingServer(RUNS), partition_by="status", max_page_size=5, partition_tokens=tokens
+    )
+    seen = set(ids(received))
+    assert ids(received) + [run.id for run in resumed if run.id not in seen] == ids(plain)
+    # In this process: iterate the same pager again to continue exactly where it stopped.
+    assert ids(received + harness.resume(pager)) == ids(plain)
+
+
+def test_a_429_pauses_every_partition(waits: list[float]) -> None:
+    limited = json_response(429, {"code": "RATE_LIMIT_EXCEEDED"}, **{"Retry-After": "2"})
+    server = ListingServer(RUNS, fail={1: limited})
+    http_client = httpx.Client(transport=httpx.MockTransport(server))
+    client = Client(api_key=API_KEY, http_client=http_client)
+    runs = list(
+        client.list_processor_runs(partition_by="status", max_page_size=20, max_concurrency=1)
+    )
+    assert len(runs) == len(RUNS)
+    # The retry waits 2 s; then every later request, whatever its partition, waits out
+    # the shared pause (the test's sleeps return at once, so the pause never ends).
+    assert waits[0] == 2.0
+    assert len(waits) == len(server.requests)
+    assert all(0 < wait <= 2.0 for wait in waits)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"partition_by": "status", "status": "FAILED"}, "partition_by='status'.*status filter"),
+        ({"partition_by": "source", "source": "API"}, "partition_by='source'.*source filter"),
+        ({"partition_by": "status", "next_page_token": "t"}, "next_page_token.*partition_tokens"),
+        ({"partition_by": "processor_id"}, "partition_by must be one of"),
+        ({"partition_by": "status", "max_concurrency": 0}, "max_concurrency"),
+        ({"max_concurrency": 3}, "max_concurrency applies only"),
+        ({"partition_tokens": {"FAILED": None}}, "partition_tokens applies only"),
+        ({"partition_by": "status", "partition_tokens": {"failed": "t"}}, "not a status value"),
+        ({"partition_by": "status", "partition_tokens": {"FAILED": ""}}, "non-empty string"),
+        ({"prefetch": "yes"}, "prefetch must be True or False"),
+    ],
+)
+def test_bad_combinations_are_refused_before_any_request(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    server = ListingServer(RUNS)
+    http_client = httpx.Client(transport=httpx.MockTransport(server))
+    client = Client(api_key=API_KEY, http_client=http_client)
+    with pytest.raises(ValueError, match=message):
+        client.list_processor_runs(**kwargs)
+    assert server.requests == []
+
+
+def test_a_partitioned_listing_has_no_single_cursor_nor_pages() -> None:
+    pager = Client(api_key=API_KEY).list_processor_runs(partition_by="processor_type")
+    assert pager.partition_tokens == {"EXTRACT": None, "CLASSIFY": None, "SPLITTER": None}
+    with pytest.raises(ValueError, match="partition_tokens"):
+        _ = pager.next_page_token
+    with pytest.raises(ValueError, match="pages"):
+        pager.pages()
+    assert Client(api_key=API_KEY).list_processor_runs().partition_tokens is None
