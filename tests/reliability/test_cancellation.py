@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import httpx
 import pytest
 
-from extend_runs import AsyncClient, Client, ProcessorRunSummary
+from extend_runs import AsyncClient, Client, ProcessorRunSummary, _retry
 from extend_runs.testing import FakeExtend, Fault
 
 from .load import PoolState
@@ -104,16 +104,24 @@ async def test_cancelling_a_task_mid_page_closes_the_response_and_frees_the_pool
 
 
 async def test_cancelling_a_task_during_a_retry_wait_sends_nothing_more(
-    fake: FakeExtend, base_url: str
+    fake: FakeExtend, base_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake.inject(Fault.server_error(503), when=lambda request: request.page == 2)
+    waiting = asyncio.Event()
+    real_sleep = _retry.async_sleep
+
+    async def sleep_and_tell(seconds: float) -> None:
+        waiting.set()
+        await real_sleep(seconds)
+
+    monkeypatch.setattr(_retry, "async_sleep", sleep_and_tell)
     async with AsyncClient(api_key=fake.api_key, base_url=base_url) as client:
 
         async def listing() -> list[str]:
             return [run.id async for run in client.list_processor_runs(max_page_size=10)]
 
         task = asyncio.create_task(listing())
-        await _until(fake, 2)  # the 503 is served; the client now waits about 0.5 s
+        await waiting.wait()  # the 503 has arrived; the client now waits about 0.5 s
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
