@@ -27,7 +27,7 @@ MAX_CONCURRENT_LISTINGS = 4
 class ProcessorReport:
     processor_id: str
     processor_name: str = ""
-    statuses: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter[str])
     credits: float = 0.0
 
 

@@ -24,6 +24,7 @@ from typing import Optional
 
 from extend_runs import APIError, Client
 
+
 def load_checkpoint(path: Path) -> Optional[str]:
     if not path.exists():
         return None

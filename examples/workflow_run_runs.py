@@ -33,7 +33,8 @@ def main(argv: list[str]) -> int:
             statuses[str(run.status)] += 1
             if run.usage is not None:
                 credits += run.usage.credits
-            print(f"{run.created_at:%Y-%m-%d %H:%M:%S}  {run.status!s:<10}  {run.processor_name}  {run.id}")
+            when = f"{run.created_at:%Y-%m-%d %H:%M:%S}"
+            print(f"{when}  {run.status!s:<10}  {run.processor_name}  {run.id}")
     if not statuses:
         print(f"no processor runs for workflow run {workflow_run_id}")
         return 1
