@@ -251,9 +251,11 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
 
         Example:
             >>> from extend_runs import Client
-            >>> def report(client: Client) -> None:
-            ...     for run in client.list_processor_runs(status="FAILED", limit=100):
-            ...         print(run.id, run.processor_name, run.updated_at)
+            >>> with Client() as client:
+            ...     for run in client.list_processor_runs(status="FAILED", limit=2):
+            ...         print(run.status, run.updated_at.tzinfo)
+            FAILED UTC
+            FAILED UTC
         """
         listing = _listing_params(
             params,
@@ -315,9 +317,13 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
 
         Example:
             >>> from extend_runs import Client
-            >>> def first_failures(client: Client) -> list[str]:
-            ...     page = client.list_processor_runs_page(status="FAILED", max_page_size=100)
-            ...     return [run.id for run in page.processor_runs]
+            >>> with Client() as client:
+            ...     page = client.list_processor_runs_page(status="FAILED", max_page_size=5)
+            ...     after = client.list_processor_runs_page(
+            ...         status="FAILED", max_page_size=5, next_page_token=page.next_page_token
+            ...     )
+            >>> len(page.processor_runs), page.processor_runs[0].id != after.processor_runs[0].id
+            (5, True)
         """
         listing = _listing_params(
             params,
@@ -436,8 +442,10 @@ class AsyncClient(
         >>> import asyncio
         >>> from extend_runs import AsyncClient
         >>> async def count_failed() -> int:
-        ...     async with AsyncClient(api_key="sk-test") as client:
+        ...     async with AsyncClient() as client:
         ...         return len([r async for r in client.list_processor_runs(status="FAILED")])
+        >>> asyncio.run(count_failed()) > 0
+        True
     """
 
     _transport: AsyncTransport

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import httpx
 
@@ -58,11 +58,20 @@ class ExtendError(Exception):
 
 
 class APIError(ExtendError):
-    """Something went wrong talking to the API.
+    """Something went wrong talking to the API: catch it to handle every API failure.
 
     Attributes:
         message: What went wrong, for people.
         request: The request that failed, when known.
+
+    Example:
+        >>> from extend_runs import APIError, Client
+        >>> with Client(api_key="sk_not_a_real_key") as client:
+        ...     try:
+        ...         client.list_processor_runs_page()
+        ...     except APIError as error:
+        ...         print(type(error).__name__, error.request.method, error.request.url.path)
+        AuthenticationError GET /processor_runs
     """
 
     def __init__(self, message: str, *, request: Optional[httpx.Request] = None) -> None:
@@ -135,19 +144,68 @@ class APIStatusError(APIError):
 
 
 class BadRequestError(APIStatusError):
-    """400: the request's parameters were rejected (``INVALID_REQUEST``)."""
+    """400: the request's parameters were rejected (``INVALID_REQUEST``).
+
+    The client checks arguments before sending, so this mostly means the server knows a
+    rule the SDK does not, such as a cursor from another listing.
+
+    Example:
+        >>> from extend_runs import BadRequestError, Client
+        >>> with Client() as client:
+        ...     try:
+        ...         client.list_processor_runs_page(next_page_token="not-a-cursor")
+        ...     except BadRequestError as error:
+        ...         print(error.status_code, error.code)
+        400 INVALID_REQUEST
+    """
 
 
 class AuthenticationError(APIStatusError):
-    """401: the API key is missing, malformed, expired or revoked (``UNAUTHORIZED``)."""
+    """401: the API key is missing, malformed, expired or revoked (``UNAUTHORIZED``).
+
+    Never retried. The key never appears in the error's message or repr.
+
+    Example:
+        >>> from extend_runs import AuthenticationError, Client
+        >>> with Client(api_key="sk_not_a_real_key") as client:
+        ...     try:
+        ...         client.list_processor_runs_page()
+        ...     except AuthenticationError as error:
+        ...         print(error.status_code, error.code, "sk_not_a_real_key" in repr(error))
+        401 UNAUTHORIZED False
+    """
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: the key may not read this workspace."""
+    """403: the key may not read this workspace.
+
+    An organization-scoped key needs ``workspace_id``; a workspace-scoped key only reads
+    its own workspace. Never retried.
+
+    Example:
+        >>> from extend_runs import Client, PermissionDeniedError
+        >>> def runs_of(client: Client, workspace_id: str) -> int:
+        ...     try:
+        ...         return sum(1 for _ in client.with_options(workspace_id=workspace_id)
+        ...                    .list_processor_runs())
+        ...     except PermissionDeniedError:
+        ...         return 0
+    """
 
 
 class NotFoundError(APIStatusError):
-    """404: wrong base URL or path."""
+    """404: wrong base URL or path. Never retried.
+
+    Example:
+        >>> import os
+        >>> from extend_runs import Client, NotFoundError
+        >>> with Client(base_url=os.environ["EXTEND_BASE_URL"] + "/v9") as client:
+        ...     try:
+        ...         client.list_processor_runs_page()
+        ...     except NotFoundError as error:
+        ...         print(error.status_code, error.code)
+        404 NOT_FOUND
+    """
 
 
 class RateLimitError(APIStatusError):
@@ -155,11 +213,33 @@ class RateLimitError(APIStatusError):
 
     Raised once retries are spent, or at once when the server's ``Retry-After`` is longer
     than the SDK will wait; ``retry_after`` then says how long the server asked for.
+
+    Example:
+        >>> import time
+        >>> from extend_runs import Client, RateLimitError
+        >>> def failed_runs(client: Client) -> list[str]:
+        ...     while True:
+        ...         try:
+        ...             return [run.id for run in client.list_processor_runs(status="FAILED")]
+        ...         except RateLimitError as error:
+        ...             time.sleep(error.retry_after or 60.0)  # then list again
+        >>> with Client() as client:
+        ...     print(len(failed_runs(client)) > 0)
+        True
     """
 
 
 class InternalServerError(APIStatusError):
-    """500 and above: the server or a proxy in front of it failed."""
+    """500 and above: the server or a proxy in front of it failed.
+
+    Retried first; raised once ``max_retries`` more attempts have failed too. A proxy's
+    HTML error page still gives a short readable ``message``.
+
+    Example:
+        >>> from extend_runs import APIStatusError, InternalServerError
+        >>> issubclass(InternalServerError, APIStatusError)
+        True
+    """
 
 
 class APIConnectionError(APIError):
@@ -177,7 +257,21 @@ class APIConnectionError(APIError):
 
 
 class APITimeoutError(APIConnectionError):
-    """The request timed out (connect, read, write or waiting for a pooled connection)."""
+    """The request timed out (connect, read, write or waiting for a pooled connection).
+
+    Retried like any connection error; raised when the last attempt times out too.
+
+    Example:
+        >>> from extend_runs import APITimeoutError, Client
+        >>> def first_page_ids(client: Client) -> list[str]:
+        ...     try:
+        ...         page = client.list_processor_runs_page(max_page_size=1000)
+        ...     except APITimeoutError:
+        ...         page = client.with_options(timeout=300.0).list_processor_runs_page(
+        ...             max_page_size=1000
+        ...         )
+        ...     return [run.id for run in page.processor_runs]
+    """
 
     def __init__(
         self, message: str = "Request timed out.", *, request: Optional[httpx.Request] = None
@@ -188,8 +282,16 @@ class APITimeoutError(APIConnectionError):
 class APIResponseValidationError(APIError):
     """A 2xx response whose body is not the documented shape, or a cursor handed back twice.
 
+    Not retried: the same request would most likely get the same answer.
+
     Attributes:
         response: The :class:`httpx.Response`, when one response is to blame.
+
+    Example:
+        >>> from extend_runs import APIError, APIResponseValidationError
+        >>> error = APIResponseValidationError("The server's 200 response is not a page")
+        >>> isinstance(error, APIError), error.response is None
+        (True, True)
     """
 
     def __init__(self, message: str, *, response: Optional[httpx.Response] = None) -> None:
@@ -242,14 +344,15 @@ def make_status_error(
 
 def _error_fields(response: httpx.Response) -> dict[str, Any]:
     try:
-        body = json.loads(response.content)
+        parsed: object = json.loads(response.content)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return {}
-    if not isinstance(body, dict):
+    if not isinstance(parsed, dict):
         return {}
-    error = body.get("error")
+    body = cast("dict[str, Any]", parsed)
+    error: object = body.get("error")
     if isinstance(error, dict):
-        body = {**body, **error}
+        body = {**body, **cast("dict[str, Any]", error)}
     elif isinstance(error, str) and not isinstance(body.get("message"), str):
         body = {**body, "message": error}
     expected = {

@@ -74,8 +74,8 @@ class ProcessorRunSource(str, enum.Enum):
     """What started a run.
 
     Example:
-        >>> ProcessorRunSource.WORKFLOW_RUN.value
-        'WORKFLOW_RUN'
+        >>> str(ProcessorRunSource.WORKFLOW_RUN), ProcessorRunSource("API").name
+        ('WORKFLOW_RUN', 'API')
     """
 
     ADMIN = "ADMIN"
@@ -109,8 +109,8 @@ class SortDir(str, enum.Enum):
     """The direction of a listing (the server's default is ``desc``, newest first).
 
     Example:
-        >>> SortDir("asc") is SortDir.ASC
-        True
+        >>> SortDir("asc") is SortDir.ASC, f"sorted {SortDir.DESC}"
+        (True, 'sorted desc')
     """
 
     ASC = "asc"

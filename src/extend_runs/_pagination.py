@@ -38,7 +38,7 @@ class _Cursor:
         self.next_page_token = params.next_page_token
         self.remaining = limit
         self.finished = limit == 0
-        self._seen = {self.next_page_token} if self.next_page_token else set()
+        self._seen: set[str] = {self.next_page_token} if self.next_page_token else set()
 
     def next_query(self) -> Optional[dict[str, Any]]:
         """The query of the next page to fetch, or ``None`` when the listing is over."""
@@ -199,8 +199,11 @@ class ProcessorRunPager(_PagerBase):
     once the listing is over.
 
     Example:
-        >>> def failed_ids(client: "Client") -> list[str]:
-        ...     return [run.id for run in client.list_processor_runs(status="FAILED")]
+        >>> from extend_runs import Client
+        >>> with Client() as client:
+        ...     pager = client.list_processor_runs(status="FAILED", limit=3)
+        ...     [str(run.status) for run in pager], pager.next_page_token is not None
+        (['FAILED', 'FAILED', 'FAILED'], True)
     """
 
     def __init__(
@@ -301,8 +304,14 @@ class AsyncProcessorRunPager(_PagerBase):
     """The async twin of :class:`ProcessorRunPager`, for ``async for``.
 
     Example:
-        >>> async def failed_ids(client: "AsyncClient") -> list[str]:
-        ...     return [run.id async for run in client.list_processor_runs(status="FAILED")]
+        >>> import asyncio
+        >>> from extend_runs import AsyncClient
+        >>> async def page_sizes() -> list[int]:
+        ...     async with AsyncClient() as client:
+        ...         pager = client.list_processor_runs(max_page_size=100, limit=250)
+        ...         return [len(page.processor_runs) async for page in pager.pages()]
+        >>> asyncio.run(page_sizes())
+        [100, 100, 50]
     """
 
     def __init__(
