@@ -55,7 +55,7 @@ class ListingPlan:
         values = [member.value for member in PARTITION_FIELDS[self.partition_by]]
         if self.partition_tokens is not None:
             values = [value for value in values if value in self.partition_tokens]
-        lanes = []
+        lanes: list[Lane] = []
         for value in values:
             token = None if self.partition_tokens is None else self.partition_tokens[value]
             update = {self.partition_by: PARTITION_FIELDS[self.partition_by](value)}
