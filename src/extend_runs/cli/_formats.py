@@ -14,23 +14,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from .._dataframe import COLUMNS
 from .._models import ProcessorRunSummary
 
 FORMATS = ("table", "json", "jsonl", "csv")
 """The values of ``--format``."""
 
-CSV_COLUMNS = (
-    "id",
-    "status",
-    "type",
-    "processor_id",
-    "processor_name",
-    "processor_version_id",
-    "created_at",
-    "updated_at",
-    "credits",
-)
-"""The header row of ``--format csv``, in order."""
+CSV_COLUMNS = COLUMNS
+"""The header row of ``--format csv``, in order: the same columns as ``to_pandas()``."""
 
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
