@@ -7,16 +7,16 @@ from collections.abc import Iterator
 import pytest
 
 from extend_runs.testing import FakeExtend
+from extend_runs.testing._server import run_in_thread
 
 from .matrix import new_fake
-from .server import serve_app
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[FakeExtend, str]]:
     """A fake with 100 runs (ten pages of ten) and its base URL; faults are cleared per use."""
     fake = new_fake()
-    with serve_app(fake.asgi_app()) as base_url:
+    with run_in_thread(fake.asgi_app()) as base_url:
         yield fake, base_url
 
 

@@ -17,6 +17,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from extend_runs.testing._server import run_in_thread
+
 from .load import async_load, new_load_fake, thread_load
 from .matrix import (
     CASES,
@@ -29,7 +31,6 @@ from .matrix import (
     run,
     scenarios,
 )
-from .server import serve_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
@@ -37,7 +38,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 def run_matrix() -> tuple[list[Outcome], float]:
     fake = new_fake()
     started = time.perf_counter()
-    with serve_app(fake.asgi_app()) as base_url:
+    with run_in_thread(fake.asgi_app()) as base_url:
         outcomes = [run(scenario, fake, base_url) for scenario in scenarios()]
     return outcomes, time.perf_counter() - started
 
@@ -86,7 +87,7 @@ def matrix_table(outcomes: list[Outcome], seconds: float) -> str:
 
 def load_table() -> str:
     fake = new_load_fake()
-    with serve_app(fake.asgi_app()) as base_url:
+    with run_in_thread(fake.asgi_app()) as base_url:
         results = [
             ("50 async listings at once, one `AsyncClient`", async_load(fake, base_url)),
             ("8 threads x 5 listings, one `Client`", thread_load(fake, base_url)),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from extend_runs.testing import FakeExtend
+from extend_runs.testing._server import run_in_thread
 
 from .load import (
     ASYNC_LISTINGS,
@@ -17,7 +18,6 @@ from .load import (
     new_load_fake,
     thread_load,
 )
-from .server import serve_app
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ PEAK_BOUND = 64 * 1024 * 1024
 @pytest.fixture(scope="module")
 def load_server() -> Iterator[tuple[FakeExtend, str]]:
     fake = new_load_fake()
-    with serve_app(fake.asgi_app()) as url:
+    with run_in_thread(fake.asgi_app()) as url:
         yield fake, url
 
 

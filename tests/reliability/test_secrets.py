@@ -28,9 +28,9 @@ from extend_runs import (
     RateLimitError,
 )
 from extend_runs.testing import FakeExtend, Fault
+from extend_runs.testing._server import run_in_thread
 
 from .matrix import READ_TIMEOUT, SLOW_ANSWER
-from .server import serve_app
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ SECRET = "sk_live_Qx7TOPSECRETvalue9"
 @pytest.fixture(scope="module")
 def secret_server() -> Iterator[tuple[FakeExtend, str]]:
     fake = FakeExtend(30, seed=5, api_key=SECRET)
-    with serve_app(fake.asgi_app()) as url:
+    with run_in_thread(fake.asgi_app()) as url:
         yield fake, url
 
 
@@ -123,7 +123,7 @@ def test_a_wrong_key_is_not_shown_either(secret_fake: FakeExtend, url: str) -> N
 
 
 def test_a_refused_connection_does_not_show_the_key(waits: list[float]) -> None:
-    with serve_app(FakeExtend(1).asgi_app()) as gone:
+    with run_in_thread(FakeExtend(1).asgi_app()) as gone:
         pass  # the port is closed now
     with Client(api_key=SECRET, base_url=gone) as client:
         error = _raise(client)

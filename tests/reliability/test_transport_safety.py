@@ -21,9 +21,9 @@ from extend_runs import (
 )
 from extend_runs._constants import MAX_PAGE_TOKEN_LENGTH
 from extend_runs.testing import FakeExtend
+from extend_runs.testing._server import run_in_thread
 
 from ..conftest import API_KEY
-from .server import serve_app
 
 pytestmark = pytest.mark.integration
 
@@ -91,7 +91,7 @@ class Redirect:
 def elsewhere() -> Iterator[tuple[FakeExtend, str]]:
     """A second fake on another port: another origin, recording what reaches it."""
     other = FakeExtend(10)
-    with serve_app(other.asgi_app()) as url:
+    with run_in_thread(other.asgi_app()) as url:
         yield other, url
 
 
@@ -101,7 +101,7 @@ def test_redirects_are_not_followed_by_default(
 ) -> None:
     other, other_url = elsewhere
     with (
-        serve_app(Redirect(status, other_url)) as url,
+        run_in_thread(Redirect(status, other_url)) as url,
         Client(api_key=other.api_key, base_url=url) as client,
     ):
         with pytest.raises(APIStatusError) as raised:
@@ -115,7 +115,10 @@ def test_redirects_are_not_followed_by_default(
 def test_a_cross_origin_redirect_never_carries_the_key(elsewhere: tuple[FakeExtend, str]) -> None:
     other, other_url = elsewhere
     # Someone who opts into redirects with their own httpx client still keeps the key home.
-    with serve_app(Redirect(307, other_url)) as url, httpx.Client(follow_redirects=True) as http:
+    with (
+        run_in_thread(Redirect(307, other_url)) as url,
+        httpx.Client(follow_redirects=True) as http,
+    ):
         client = Client(api_key=other.api_key, base_url=url, http_client=http)
         with pytest.raises(APIStatusError) as raised:
             client.list_processor_runs_page(status="FAILED")
@@ -251,7 +254,7 @@ class SwapCursor:
 def test_a_hostile_server_cursor_is_sent_back_whole(hostile: str, mode: str) -> None:
     fake = FakeExtend(25, seed=3)
     app = SwapCursor(fake.asgi_app(), hostile)
-    with serve_app(app) as url:
+    with run_in_thread(app) as url:
         runs = _list_all(mode, fake.api_key, url, max_page_size=10)
     assert runs == [run["id"] for run in fake.runs()]
     assert app.returned == [[("maxPageSize", "10"), ("nextPageToken", hostile)]]

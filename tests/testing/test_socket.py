@@ -104,3 +104,33 @@ def test_separate_process_prints_its_base_url() -> None:
         ]
         process.terminate()
         assert process.wait(10) == 0
+
+
+def test_connections_accepted_on_the_fakes_socket_send_small_writes_at_once() -> None:
+    """Nagle's algorithm is off on accepted connections (else ~40 ms per reused request)."""
+    import asyncio
+    import socket
+
+    from extend_runs.testing._server import listening_socket
+
+    async def accepted_nodelay() -> int:
+        accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(
+            Probe, sock=listening_socket("127.0.0.1", 0)
+        )
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                return await asyncio.wait_for(accepted, 10)
+            finally:
+                writer.close()
+
+    assert asyncio.run(accepted_nodelay()) != 0
