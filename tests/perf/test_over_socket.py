@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from extend_runs import AsyncClient, Client
-from extend_runs.testing import FakeExtend
+from extend_runs.testing import FakeExtend, generate_runs
 
 pytestmark = pytest.mark.integration
 
@@ -22,10 +23,18 @@ VARIANTS = [
 
 @pytest.fixture(scope="module")
 def fake_url() -> Iterator[tuple[FakeExtend, str]]:
-    # Few enough runs that no two share a served second (see docs/listing-faster.md).
-    fake = FakeExtend(runs=2000, seed=0)
+    # 2000 runs created within 20 minutes: many share a second, so the merge's tie-break
+    # on the run ID decides their order, as the server's does.
+    start = datetime(2025, 11, 3, 9, 0, tzinfo=timezone.utc)
+    runs = generate_runs(2000, seed=0, start=start, end=start + timedelta(minutes=20))
+    fake = FakeExtend(runs=runs, seed=0)
     with fake.serve() as url:
         yield fake, url
+
+
+def test_the_fixture_has_runs_that_share_a_second(fake_url: tuple[FakeExtend, str]) -> None:
+    created = [run["createdAt"] for run in fake_url[0].runs()]
+    assert len(set(created)) < len(created) * 0.7
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

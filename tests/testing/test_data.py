@@ -17,6 +17,7 @@ from extend_runs.testing import (
     FakeExtend,
     generate_runs,
 )
+from extend_runs.testing._data import generate_table, parse_timestamp
 
 ID = r"[A-Za-z0-9_-]{21}"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z")
@@ -96,3 +97,12 @@ def test_generating_many_runs_is_fast_enough_to_serve_a_page() -> None:
     answer = fake.handle("GET", "/processor_runs", "maxPageSize=1000", fake.auth_headers())
     body = answer.json()
     assert isinstance(body, dict) and len(body["processorRuns"]) == 1000
+
+
+def test_generated_runs_are_sorted_by_the_timestamps_they_show() -> None:
+    """The fake sorts by what it serves: no hidden milliseconds behind a whole second."""
+    table = generate_table(3000, seed=5)
+    for index in range(len(table)):
+        run = table.wire(index)
+        assert parse_timestamp(run["createdAt"]) == table.created_ms[index]
+        assert parse_timestamp(run["updatedAt"]) == table.updated_ms[index]

@@ -348,7 +348,12 @@ def generate_table(
             credits.append((1 + wait % 40) / 2)
         else:
             credits.append(None)
-    table.updated_ms = updated
+    # Kept to the precision served (whole seconds, or milliseconds for some updatedAt), so
+    # that the order the fake sorts in is the order a client sees in the timestamps.
+    table.created_ms = [ms - ms % 1000 for ms in created]
+    table.updated_ms = [
+        ms if millis else ms - ms % 1000 for ms, millis in zip(updated, table._millis)
+    ]
     table.source_ids = source_ids
     table._credits = credits
     return table
