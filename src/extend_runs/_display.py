@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timezone
 from html import escape
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ PREVIEW_ROWS = 10
 
 _REPR_IDS = 3
 """Run ids named in a page's text repr."""
+
+_status_of = attrgetter("status")
 
 _TABLE_COLUMNS = (
     "id",
@@ -55,6 +58,8 @@ class ListingTally:
     def __init__(self) -> None:
         self.runs = 0
         self.pages = 0
+        # Keyed by the status as parsed: an enum member equals and hashes as its value,
+        # and counting members skips building a string per run.
         self.by_status: Counter[str] = Counter()
         self.preview: list[ProcessorRunSummary] = []
 
@@ -62,7 +67,7 @@ class ListingTally:
         runs = page.processor_runs
         self.pages += 1
         self.runs += len(runs)
-        self.by_status.update(str(run.status) for run in runs)
+        self.by_status.update(map(_status_of, runs))
         room = PREVIEW_ROWS - len(self.preview)
         if room > 0:
             self.preview.extend(runs[:room])
@@ -90,14 +95,14 @@ def _cells(run: ProcessorRunSummary) -> dict[str, str]:
 
 
 def _counts(by_status: Counter[str]) -> dict[str, int]:
-    return dict(by_status.most_common())
+    return {str(status): count for status, count in by_status.most_common()}
 
 
 def _counts_html(by_status: Counter[str]) -> str:
     if not by_status:
         return ""
     parts = ", ".join(
-        f"{escape(status)}&nbsp;<strong>{count}</strong>"
+        f"{escape(str(status))}&nbsp;<strong>{count}</strong>"
         for status, count in by_status.most_common()
     )
     return f"<p>By status: {parts}</p>"

@@ -89,12 +89,17 @@ class _PagerBase:
         self._cursor = _Cursor(params, limit)
         self._progress = progress
         self._tally = _display.ListingTally()
+        self._handing_out: Optional[list[ProcessorRunSummary]] = None
+        """The runs of the page being iterated, dropped while the next page is parsed."""
         self._plan = plan
         self._merge: Optional[Merge] = None
         if plan is not None and plan.partition_by is not None:
             from ._partition import Merge
 
             self._merge = Merge(plan.lanes(params, limit), params, limit)
+
+    def _retire(self) -> None:
+        self._handing_out = None
 
     @contextmanager
     def _watching(self) -> Iterator[Callable[[ProcessorRunsPage], ProcessorRunsPage]]:
@@ -230,7 +235,7 @@ class ProcessorRunPager(_PagerBase):
         with self._watching() as seen:
             if self._plan is None:
                 while (query := self._cursor.next_query()) is not None:
-                    yield seen(self._cursor.accept(self._get_page(query)))
+                    yield seen(self._cursor.accept(self._get_page(query, retire=self._retire)))
                 return
             from ._prefetch import Lane, SyncFetcher
 
@@ -250,8 +255,12 @@ class ProcessorRunPager(_PagerBase):
         pages = self._pages()
         try:
             for page in pages:
-                yield from page.processor_runs
+                # Held by the pager alone, so that the next request can drop it (_retire).
+                self._handing_out = page.processor_runs
+                del page
+                yield from self._handing_out
         finally:
+            self._handing_out = None
             pages.close()
 
     def _merged(self) -> Iterator[ProcessorRunSummary]:
@@ -338,7 +347,9 @@ class AsyncProcessorRunPager(_PagerBase):
         with self._watching() as seen:
             if self._plan is None:
                 while (query := self._cursor.next_query()) is not None:
-                    yield seen(self._cursor.accept(await self._get_page(query)))
+                    fetched = await self._get_page(query, retire=self._retire)
+                    yield seen(self._cursor.accept(fetched))
+                    del fetched  # only the caller may keep it: see _runs
                 return
             from ._prefetch import AsyncFetcher, Lane
 
@@ -353,9 +364,12 @@ class AsyncProcessorRunPager(_PagerBase):
         pages = self._pages()
         try:
             async for page in pages:
-                for run in page.processor_runs:
+                self._handing_out = page.processor_runs  # as in the sync pager
+                del page
+                for run in self._handing_out:
                     yield run
         finally:
+            self._handing_out = None
             await pages.aclose()
 
     async def _merged(self) -> AsyncIterator[ProcessorRunSummary]:

@@ -298,8 +298,16 @@ class _Transport:
         return APIConnectionError(f"Connection error ({detail}).", request=request)
 
     @staticmethod
-    def parse_page(response: httpx.Response) -> ProcessorRunsPage:
-        """Parse a page straight from the response bytes."""
+    def parse_page(
+        response: httpx.Response, retire: Optional[Callable[[], None]] = None
+    ) -> ProcessorRunsPage:
+        """Parse a page straight from the response bytes.
+
+        ``retire`` drops the caller's previous page. It is called once the new page is
+        built, while the collector is still paused, so the old page's objects are freed
+        before the collector looks: the young objects it would scan stay few, and a
+        1000-run page does not set off a collection of the 1000 runs just built.
+        """
         # Imported here so that ``import extend_runs`` and building a client stay free of
         # pydantic; after the first page this is a dictionary lookup.
         from pydantic import ValidationError
@@ -308,7 +316,10 @@ class _Transport:
 
         try:
             with _gc_paused():
-                return ProcessorRunsPage.model_validate_json(response.content)
+                page = ProcessorRunsPage.model_validate_json(response.content)
+                if retire is not None:
+                    retire()
+                return page
         except ValidationError as error:
             raise APIResponseValidationError(
                 f"The server's {response.status_code} response is not a page of processor runs: "
@@ -376,8 +387,16 @@ class SyncTransport(_Transport):
         super().__init__(settings)
         self.pool = pool
 
-    def get_page(self, query: dict[str, Any], gate: Optional[Pacer] = None) -> ProcessorRunsPage:
-        """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
+    def get_page(
+        self,
+        query: dict[str, Any],
+        gate: Optional[Pacer] = None,
+        retire: Optional[Callable[[], None]] = None,
+    ) -> ProcessorRunsPage:
+        """GET one page of processor runs, with retries, paced by ``gate`` and the client.
+
+        ``retire``, if given, drops the caller's previous page (see :meth:`parse_page`).
+        """
         request = self.build_request(self.pool.get(), "/processor_runs", query)
         pacers = self.pacers(gate)
         for attempt in sync_retrying(self.settings.max_retries):
@@ -387,7 +406,7 @@ class SyncTransport(_Transport):
                     if delay > 0:
                         _retry.sleep(delay)
                 response = self._send_once(request, attempt.retry_state.attempt_number, gate)
-        return self.parse_page(response)
+        return self.parse_page(response, retire)
 
     def _send_once(
         self, request: httpx.Request, attempt: int, gate: Optional[Pacer]
@@ -408,9 +427,15 @@ class AsyncTransport(_Transport):
         self.pool = pool
 
     async def get_page(
-        self, query: dict[str, Any], gate: Optional[Pacer] = None
+        self,
+        query: dict[str, Any],
+        gate: Optional[Pacer] = None,
+        retire: Optional[Callable[[], None]] = None,
     ) -> ProcessorRunsPage:
-        """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
+        """GET one page of processor runs, with retries, paced by ``gate`` and the client.
+
+        ``retire``, if given, drops the caller's previous page (see :meth:`parse_page`).
+        """
         request = self.build_request(self.pool.get(), "/processor_runs", query)
         pacers = self.pacers(gate)
         async for attempt in async_retrying(self.settings.max_retries):
@@ -420,7 +445,7 @@ class AsyncTransport(_Transport):
                     if delay > 0:
                         await _retry.async_sleep(delay)
                 response = await self._send_once(request, attempt.retry_state.attempt_number, gate)
-        return self.parse_page(response)
+        return self.parse_page(response, retire)
 
     async def _send_once(
         self, request: httpx.Request, attempt: int, gate: Optional[Pacer]

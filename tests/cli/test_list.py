@@ -280,11 +280,11 @@ class _InterruptAt:
         self.calls = 0
         original = SyncTransport.get_page
 
-        def get_page(transport: SyncTransport, query: dict[str, Any]) -> Any:
+        def get_page(transport: SyncTransport, query: dict[str, Any], **options: Any) -> Any:
             self.calls += 1
             if self.calls == at:
                 raise KeyboardInterrupt
-            return original(transport, query)
+            return original(transport, query, **options)
 
         monkeypatch.setattr(SyncTransport, "get_page", get_page)
 
