@@ -127,6 +127,25 @@ class Harness:
 
         asyncio.run(main())
 
+    def take(self, pager: Any, count: int) -> list[ProcessorRunSummary]:
+        """Iterate a pager for ``count`` runs, then leave the loop (``break``)."""
+        runs: list[ProcessorRunSummary] = []
+        if self.kind == "sync":
+            for run in pager:
+                runs.append(run)
+                if len(runs) == count:
+                    break
+            return runs
+
+        async def main() -> None:
+            async for run in pager:
+                runs.append(run)
+                if len(runs) == count:
+                    break
+
+        asyncio.run(main())
+        return runs
+
     def resume(self, pager: Any) -> list[ProcessorRunSummary]:
         """Iterate an existing pager again (to resume after an error)."""
         runs: list[ProcessorRunSummary] = []

@@ -278,11 +278,11 @@ class ProcessorRunPager(_PagerBase):
                     fetcher.start(each)
             while True:
                 while (lane := merge.wanted()) is not None:
-                    merge.fill(fetcher.take(lane) is not None)
-                run = merge.pop()
-                if run is None:
+                    fetcher.take(lane)
+                batch = merge.batch()
+                if batch is None:
                     return
-                yield run
+                yield from batch
         finally:
             fetcher.close(merge.lanes)
 
@@ -387,11 +387,12 @@ class AsyncProcessorRunPager(_PagerBase):
                     fetcher.start(each)
             while True:
                 while (lane := merge.wanted()) is not None:
-                    merge.fill(await fetcher.take(lane) is not None)
-                run = merge.pop()
-                if run is None:
+                    await fetcher.take(lane)
+                batch = merge.batch()
+                if batch is None:
                     return
-                yield run
+                for run in batch:
+                    yield run
         finally:
             await fetcher.close(merge.lanes)
 

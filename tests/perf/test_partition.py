@@ -118,3 +118,22 @@ def test_a_partitioned_listing_has_no_single_cursor_nor_pages() -> None:
     with pytest.raises(ValueError, match="pages"):
         pager.pages()
     assert Client(api_key=API_KEY).list_processor_runs().partition_tokens is None
+
+
+@pytest.mark.parametrize("stop_after", [1, 23, 77, 149])
+def test_a_listing_left_midway_resumes_from_its_tokens_or_by_iterating_again(
+    harness: Any, stop_after: int
+) -> None:
+    plain, _ = harness.collect(ListingServer(RUNS), max_page_size=8)
+    pager = harness.pager(ListingServer(RUNS), partition_by="status", max_page_size=8)
+    received = harness.take(pager, stop_after)
+    assert ids(received) == ids(plain)[:stop_after]
+    resumed, _ = harness.collect(
+        ListingServer(RUNS),
+        partition_by="status",
+        max_page_size=8,
+        partition_tokens=pager.partition_tokens,
+    )
+    seen = set(ids(received))
+    assert ids(received) + [run.id for run in resumed if run.id not in seen] == ids(plain)
+    assert ids(received + harness.resume(pager)) == ids(plain)
