@@ -106,3 +106,21 @@ def test_generated_runs_are_sorted_by_the_timestamps_they_show() -> None:
         run = table.wire(index)
         assert parse_timestamp(run["createdAt"]) == table.created_ms[index]
         assert parse_timestamp(run["updatedAt"]) == table.updated_ms[index]
+
+
+def test_an_even_distribution_gives_every_value_about_equal_shares() -> None:
+    from collections import Counter
+
+    runs = generate_runs(10_000, seed=3, distribution="even")
+    for field, values in (("status", STATUSES), ("source", SOURCES), ("type", PROCESSOR_TYPES)):
+        shares = Counter(run[field] for run in runs)
+        assert set(shares) == set(values)
+        expected = len(runs) / len(values)
+        assert all(abs(count - expected) < 0.1 * expected for count in shares.values()), shares
+    realistic = Counter(run["status"] for run in generate_runs(10_000, seed=3))
+    assert realistic["PROCESSED"] > 0.6 * 10_000
+
+
+def test_an_unknown_distribution_is_refused() -> None:
+    with pytest.raises(ValueError, match="distribution must be 'realistic' or 'even', got 'flat'"):
+        FakeExtend(10, distribution="flat")  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import Any, List, Optional
 
+from ._data import DISTRIBUTIONS
 from ._fake import DEFAULT_API_KEY, FakeExtend
 
 
@@ -24,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port; 0 lets the OS choose (0)")
     parser.add_argument("--runs", type=int, default=250, help="runs to generate (250)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated runs (0)")
+    parser.add_argument(
+        "--distribution",
+        choices=DISTRIBUTIONS,
+        default="realistic",
+        help="how runs spread over statuses, sources and types (realistic)",
+    )
     parser.add_argument("--api-key", default=DEFAULT_API_KEY, help="the accepted API key")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per response")
     parser.add_argument(
@@ -47,6 +54,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     fake = FakeExtend(
         args.runs,
         seed=args.seed,
+        distribution=args.distribution,
         api_key=args.api_key,
         latency=args.latency,
         rate_limit=args.rate_limit,

@@ -12,10 +12,24 @@ import json
 import random
 import sys
 from array import array
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import accumulate
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, TypeVar, Union, cast
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+    cast,
+)
 
 T = TypeVar("T")
 
@@ -47,6 +61,11 @@ DEFAULT_START_MS = 1748736000000
 
 DEFAULT_END_MS = 1767139200000
 """2025-12-31T00:00:00Z: where generated runs end by default."""
+
+Distribution = Literal["realistic", "even"]
+"""How generated runs spread over statuses, sources and processor types."""
+
+DISTRIBUTIONS: Tuple[Distribution, ...] = ("realistic", "even")
 
 RunLike = Union[Mapping[str, Any], Any]
 """A run to load: a camelCase wire dict, or an object with pydantic's ``model_dump``."""
@@ -265,7 +284,7 @@ def _table(values: Sequence[T], weights: Sequence[int]) -> List[T]:
     table: List[T] = []
     for value, weight in zip(values, weights):
         table.extend([value] * (256 * weight // total))
-    table.extend([values[-1]] * (256 - len(table)))
+    table.extend(values[: 256 - len(table)])  # what rounding left over, one entry each
     return table
 
 
@@ -283,17 +302,30 @@ def generate_table(
     seed: int = 0,
     start_ms: int = DEFAULT_START_MS,
     end_ms: int = DEFAULT_END_MS,
+    distribution: Distribution = "realistic",
 ) -> RunTable:
-    """``count`` realistic runs, the same for the same arguments, created in time order."""
+    """``count`` runs, the same for the same arguments, created in time order.
+
+    ``distribution``: ``"realistic"`` (most runs ``PROCESSED``, sources and processor
+    types skewed as in a busy workspace) or ``"even"`` (each status, source and processor
+    type about equally often).
+    """
     if count < 0:
         raise ValueError("count must be >= 0")
     if end_ms <= start_ms:
         raise ValueError("end must be after start")
+    if distribution not in DISTRIBUTIONS:
+        raise ValueError(f"distribution must be 'realistic' or 'even', got {distribution!r}")
+    even = distribution == "even"
     rng = random.Random(seed)
     processors = _processors(rng)
-    status_table = _table(STATUSES, _STATUS_WEIGHTS)
-    source_table = _table(SOURCES, _SOURCE_WEIGHTS)
-    processor_table = _table(processors, [1] * len(processors))
+    status_table = _table(STATUSES, [1] * len(STATUSES) if even else _STATUS_WEIGHTS)
+    source_table = _table(SOURCES, [1] * len(SOURCES) if even else _SOURCE_WEIGHTS)
+    per_type = Counter(processor.type for processor in processors)
+    processor_weights = [
+        1_000 // per_type[processor.type] if even else 1 for processor in processors
+    ]
+    processor_table = _table(processors, processor_weights)
     file_table = _table(_FILE_TEMPLATES, [1] * len(_FILE_TEMPLATES))
     table = RunTable()
     table.statuses = [status_table[b] for b in rng.randbytes(count)]
@@ -365,6 +397,7 @@ def generate_runs(
     *,
     start: Optional[datetime] = None,
     end: Optional[datetime] = None,
+    distribution: Distribution = "realistic",
 ) -> List[Dict[str, Any]]:
     """Generate ``count`` realistic processor runs as camelCase wire dicts.
 
@@ -376,6 +409,8 @@ def generate_runs(
         count: how many runs.
         seed: seeds a private ``random.Random``; global random state is untouched.
         start, end: aware datetimes bounding ``createdAt`` (default June to December 2025).
+        distribution: ``"realistic"`` (70% ``PROCESSED``, skewed sources and types) or
+            ``"even"`` (every status, source and processor type about equally often).
 
     Example:
         >>> from extend_runs.testing import generate_runs
@@ -385,7 +420,7 @@ def generate_runs(
     """
     start_ms = DEFAULT_START_MS if start is None else round(start.timestamp() * 1000)
     end_ms = DEFAULT_END_MS if end is None else round(end.timestamp() * 1000)
-    table = generate_table(count, seed, start_ms, end_ms)
+    table = generate_table(count, seed, start_ms, end_ms, distribution)
     return [table.wire(index, internal=True) for index in range(count)]
 
 

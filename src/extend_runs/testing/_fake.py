@@ -11,7 +11,7 @@ import httpx
 
 from ._asgi import FakeExtendApp
 from ._cursor import CursorCodec
-from ._data import RunLike, generate_table, load_runs
+from ._data import Distribution, RunLike, generate_table, load_runs
 from ._faults import Fault, FaultPredicate, FaultRule, FaultRules
 from ._handler import FakeResponse, Handler, HandlerSettings, HeadersLike, QueryLike
 from ._ratelimit import SlidingWindowLimiter
@@ -42,6 +42,9 @@ class FakeExtend:
             camelCase dicts or pydantic models. Extra keys ``source``, ``sourceId`` and
             ``fileName`` are used for filtering and not served.
         seed: seeds the generated runs, the cursor secret and the request ids.
+        distribution: how generated runs spread: ``"realistic"`` (70% ``PROCESSED``,
+            skewed sources and processor types) or ``"even"`` (every status, source and
+            type about equally often, e.g. to try partitioned listings).
         api_key: the key the fake accepts as ``Authorization: Bearer <key>``.
         api_versions: the accepted ``x-extend-api-version`` values.
         latency: seconds added to every response.
@@ -74,6 +77,7 @@ class FakeExtend:
         runs: Union[int, Iterable[RunLike]] = 0,
         *,
         seed: int = 0,
+        distribution: Distribution = "realistic",
         api_key: str = DEFAULT_API_KEY,
         api_versions: Sequence[str] = API_VERSIONS,
         latency: float = 0.0,
@@ -90,7 +94,10 @@ class FakeExtend:
             raise ValueError("last_page_token must be 'absent', 'null' or 'empty'")
         if latency < 0:
             raise ValueError("latency must be >= 0")
-        table = generate_table(runs, seed) if isinstance(runs, int) else load_runs(runs)
+        if isinstance(runs, int):
+            table = generate_table(runs, seed, distribution=distribution)
+        else:
+            table = load_runs(runs)
         self._log = RequestLog()
         self._faults = FaultRules()
         secret = cursor_secret or hashlib.sha256(f"extend-fake-{seed}".encode()).digest()
@@ -143,8 +150,10 @@ class FakeExtend:
         """
         self._handler.store.add(load_runs(runs))
 
-    def add_generated_runs(self, count: int, seed: int = 0) -> None:
-        """Add ``count`` generated runs, seeded by ``seed``.
+    def add_generated_runs(
+        self, count: int, seed: int = 0, distribution: Distribution = "realistic"
+    ) -> None:
+        """Add ``count`` generated runs, seeded by ``seed``, spread as ``distribution``.
 
         Example:
             >>> fake = FakeExtend(runs=10)
@@ -152,7 +161,7 @@ class FakeExtend:
             >>> len(fake)
             15
         """
-        self._handler.store.add(generate_table(count, seed))
+        self._handler.store.add(generate_table(count, seed, distribution=distribution))
 
     def runs(
         self,
