@@ -4,10 +4,9 @@
     python benchmarks/bench_listing.py --quick    # a smaller run, about two minutes
 
 Needs the benchmark-only dependency ``extend-ai`` (the official SDK) in the environment.
-The server answering every request runs in a separate process on a loopback socket: the
-project's fake (``python -m extend_runs.testing``), plus ``benchmarks/_pageserver.py``
-where the fake's realistic, skewed data would hide what is measured (partitions of equal
-size). Repetitions are interleaved (each
+The server answering every request is the project's fake (``python -m
+extend_runs.testing``) in a separate process on a loopback socket; the partitioned exports
+of equal partitions ask it for ``--distribution even``. Repetitions are interleaved (each
 round runs every contender once, in a rotating order), so a machine that gets busier or
 quieter during the run shifts all contenders alike; the figures are medians.
 
@@ -49,18 +48,16 @@ PAGE = 1000
 
 
 @contextlib.contextmanager
-def serve(kind: str, runs: int, delay_ms: float = 0.0, rate_limit: float = 0.0) -> Iterator[str]:
-    """Start a page server in its own process; yield its base URL; stop it."""
-    if kind == "builtin":
-        command = [sys.executable, str(HERE / "_pageserver.py"), "--runs", str(runs)]
-        command += ["--delay-ms", str(delay_ms), "--rate-limit", str(rate_limit)]
-    else:
-        command = [sys.executable, "-m", "extend_runs.testing", "--runs", str(runs)]
-        command += ["--api-key", API_KEY]
-        if delay_ms:
-            command += ["--latency", str(delay_ms / 1000)]
-        if rate_limit:
-            command += ["--rate-limit", str(int(rate_limit))]
+def serve(
+    runs: int, delay_ms: float = 0.0, rate_limit: float = 0.0, distribution: str = "realistic"
+) -> Iterator[str]:
+    """Start the fake in its own process; yield its base URL; stop it."""
+    command = [sys.executable, "-m", "extend_runs.testing", "--runs", str(runs)]
+    command += ["--api-key", API_KEY, "--distribution", distribution]
+    if delay_ms:
+        command += ["--latency", str(delay_ms / 1000)]
+    if rate_limit:
+        command += ["--rate-limit", str(int(rate_limit))]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, text=True, env=_env(), cwd=HERE.parent
     )
@@ -69,7 +66,7 @@ def serve(kind: str, runs: int, delay_ms: float = 0.0, rate_limit: float = 0.0) 
         line = process.stdout.readline().strip()
         url = line.split()[-1] if line else ""
         if not url.startswith("http"):
-            raise RuntimeError(f"the {kind} server did not start: {line!r}")
+            raise RuntimeError(f"the fake did not start: {line!r}")
         yield url
     finally:
         process.terminate()
@@ -307,7 +304,6 @@ def main() -> None:
     total = 20_000 if quick else 100_000
     rounds = 3 if quick else 5
     big = 300_000 if quick else 1_000_000
-    server = "fake"
 
     print(f"# extend-runs listing benchmark ({'quick' if quick else 'full'} run)")
     print(
@@ -315,7 +311,7 @@ def main() -> None:
         f"{os.cpu_count()} cores; server: the fake in its own process\n"
     )
 
-    with serve(server, big) as url:
+    with serve(big) as url:
         print(f"## 1. Listing {total:,} runs at {PAGE} per page ({rounds} interleaved rounds)")
         contenders = {
             "floor (httpx + json.loads)": lambda: floor(url, total),
@@ -362,7 +358,7 @@ def main() -> None:
         print(f"  extend_runs/extend_ai time: {ratio:.2f}\n")
 
     scenario_total = 20_000 if quick else 50_000
-    with serve(server, 200_000, delay_ms=20) as url:
+    with serve(200_000, delay_ms=20) as url:
         print(
             f"## 4. Prefetch: {scenario_total:,} runs, 2 ms of caller work per 100 runs, "
             "20 ms per page"
@@ -391,17 +387,18 @@ def main() -> None:
         partitioned(url, scenario_total, PAGE, ("status", "source"))
 
     balanced_total = 40_000 if quick else 100_000
-    with serve("builtin", 200_000, delay_ms=20) as url:
+    with serve(balanced_total, delay_ms=20, distribution="even") as url:
         print(
-            f"## 5b. The same with 5 equal status partitions (benchmarks/_pageserver.py), "
-            f"{balanced_total:,} runs at {PAGE} per page, 20 ms per page"
+            f"## 5b. Exporting all {balanced_total:,} runs of the fake with 5 equal status "
+            f"partitions (--distribution even) at {PAGE} per page, 20 ms per page"
         )
-        partitioned(url, balanced_total, PAGE, ("status",))
-        print(f"## 5c. The same at 100 per page, {balanced_total // 10:,} runs")
-        partitioned(url, balanced_total // 10, 100, ("status",))
+        partitioned(url, balanced_total, PAGE, ("status",), export=True)
+    with serve(balanced_total // 10, delay_ms=20, distribution="even") as url:
+        print(f"## 5c. The same at 100 per page, all {balanced_total // 10:,} runs")
+        partitioned(url, balanced_total // 10, 100, ("status",), export=True)
 
     pacing_total, pacing_page = (3_000, 100) if quick else (6_000, 100)
-    with serve(server, 100_000, rate_limit=10) as url:
+    with serve(100_000, rate_limit=10) as url:
         print(
             f"## 6. Pacing: partitioned export of {pacing_total:,} runs at {pacing_page} per "
             "page against a server allowing 10 requests/s"
@@ -413,11 +410,19 @@ def main() -> None:
             print(f"  {label:32} {seconds:7.2f} s  {limited:4d} responses 429  ({count:,} runs)")
 
 
-def partitioned(url: str, total: int, page: int, fields: tuple[str, ...]) -> None:
-    """Time the plain listing against one partitioned by each of ``fields``."""
-    cases: dict[str, Callable[[], int]] = {"plain": lambda: _listing(url, total, page, None)}
+def partitioned(
+    url: str, total: int, page: int, fields: tuple[str, ...], export: bool = False
+) -> None:
+    """Time the plain listing against one partitioned by each of ``fields``.
+
+    ``export``: list the whole server (which holds ``total`` runs) instead of its newest
+    ``total`` with ``limit``, as an export does; a limit makes partitions fetch ahead
+    pages that the merge may not need.
+    """
+    limit = None if export else total
+    cases: dict[str, Callable[[], int]] = {"plain": lambda: _listing(url, limit, page, None)}
     for field in fields:
-        cases[f"partition_by={field!r}"] = lambda f=field: _listing(url, total, page, f)
+        cases[f"partition_by={field!r}"] = lambda f=field: _listing(url, limit, page, f)
     times = interleaved(cases, 3, total)
     for name, values in times.items():
         gain = median(times["plain"]) / median(values)
@@ -425,15 +430,14 @@ def partitioned(url: str, total: int, page: int, fields: tuple[str, ...]) -> Non
     print()
 
 
-def _listing(url: str, total: int, page: int, partition_by: str | None) -> int:
+def _listing(url: str, limit: int | None, page: int, partition_by: str | None) -> int:
     from extend_runs import Client
 
     with Client(api_key=API_KEY, base_url=url) as client:
         pager = client.list_processor_runs(
             max_page_size=page,
-            limit=total,
+            limit=limit,
             partition_by=partition_by,  # type: ignore[arg-type]
-            max_concurrency=7 if partition_by else None,
         )
         return sum(1 for _ in pager)
 
