@@ -6,9 +6,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Generator,
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from . import _dataframe, _display
+from . import _display
 from ._constants import MAX_PAGE_TOKEN_LENGTH
-from ._dataframe import FrameBuilder, run_to_dict
 from ._exceptions import APIResponseValidationError
 from ._progress import ProgressBar
 
@@ -301,11 +300,15 @@ class ProcessorRunPager(_PagerBase):
             ...     frame = client.list_processor_runs(status="FAILED").to_pandas()
             ...     return frame.groupby("processor_name", observed=True).size()
         """
-        _dataframe.import_pandas()
+        from ._dataframe import FrameBuilder, import_pandas
+
+        import_pandas()
         return FrameBuilder().add_pages(self.pages()).frame()
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """Fetch the rest of the listing as plain dicts, as :meth:`ProcessorRunsPage.to_dicts`."""
+        from ._dataframe import run_to_dict
+
         return [run_to_dict(run) for run in self]
 
 
@@ -405,11 +408,15 @@ class AsyncProcessorRunPager(_PagerBase):
             >>> async def failed_frame(client: "AsyncClient") -> "pd.DataFrame":
             ...     return await client.list_processor_runs(status="FAILED").to_pandas()
         """
-        _dataframe.import_pandas()
+        from ._dataframe import FrameBuilder, import_pandas
+
+        import_pandas()
         return (await FrameBuilder().add_async_pages(self.pages())).frame()
 
     async def to_dicts(self) -> list[dict[str, Any]]:
         """Fetch the rest of the listing as plain dicts: ``await pager.to_dicts()``."""
+        from ._dataframe import run_to_dict
+
         return [run_to_dict(run) async for run in self]
 
     def __aiter__(self) -> AsyncIterator[ProcessorRunSummary]:
