@@ -19,6 +19,7 @@ What is measured, with the figures it prints:
 4. Prefetch: a consumer doing 2 ms of work per 100 runs, a server taking 20 ms a page.
 5. Partitioned export by status against the plain listing, server at 20 ms a page.
 6. Pacing: a partitioned export against a server allowing 10 requests per second.
+7. HTTP/2 against HTTP/1.1, from the fake under hypercorn (``benchmarks/_hypercorn_fake.py``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,28 @@ def serve(
         if not url.startswith("http"):
             raise RuntimeError(f"the fake did not start: {line!r}")
         yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def serve_hypercorn(
+    runs: int, delay_ms: float = 0.0, distribution: str = "realistic"
+) -> Iterator[str]:
+    """The fake under hypercorn (HTTP/1.1 and HTTP/2) in its own process; yield its URL."""
+    command = [sys.executable, str(HERE / "_hypercorn_fake.py"), "--runs", str(runs)]
+    command += ["--latency", str(delay_ms / 1000), "--distribution", distribution]
+    command += ["--api-key", API_KEY]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, env=_env(), cwd=HERE.parent
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline().strip()
+        if not line.startswith("http"):
+            raise RuntimeError(f"the fake under hypercorn did not start: {line!r}")
+        yield line
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -293,6 +316,34 @@ def paced_export(url: str, total: int, page: int, rate: float | None) -> tuple[i
     return count, elapsed, limited
 
 
+def over_http_version(
+    url: str, limit: int | None, page: int, http2: bool, partition_by: str | None = None
+) -> int:
+    """A listing through an httpx client speaking only HTTP/2 or only HTTP/1.1."""
+    import httpx
+
+    from extend_runs import Client
+
+    versions: set[str] = set()
+
+    def note_version(response: httpx.Response) -> None:
+        versions.add(response.http_version)
+
+    hooks = {"response": [note_version]}
+    with httpx.Client(http1=not http2, http2=http2, timeout=60, event_hooks=hooks) as http:
+        client = Client(api_key=API_KEY, base_url=url, http_client=http)
+        pager = client.list_processor_runs(
+            max_page_size=page,
+            limit=limit,
+            partition_by=partition_by,  # type: ignore[arg-type]
+        )
+        count = sum(1 for _ in pager)
+    expected = "HTTP/2" if http2 else "HTTP/1.1"
+    if versions != {expected}:
+        raise RuntimeError(f"spoke {sorted(versions)}, not {expected}")
+    return count
+
+
 # -- the report -------------------------------------------------------------------------
 
 
@@ -408,6 +459,45 @@ def main() -> None:
             count, seconds, limited = paced_export(url, pacing_total, pacing_page, rate)
             label = "no pacing" if rate is None else f"max_requests_per_second={rate}"
             print(f"  {label:32} {seconds:7.2f} s  {limited:4d} responses 429  ({count:,} runs)")
+    print()
+
+    http2_versus_http1(quick)
+
+
+def http2_versus_http1(quick: bool) -> None:
+    """HTTP/2 against HTTP/1.1, both from the fake under hypercorn."""
+    try:
+        import h2  # noqa: F401
+        import hypercorn  # noqa: F401
+    except ImportError:
+        print("## 7. HTTP/2: skipped (needs the dev extra: h2 and hypercorn)")
+        return
+    total = 20_000 if quick else 50_000
+    with serve_hypercorn(total) as url:
+        print(f"## 7a. HTTP/2 against HTTP/1.1: listing {total:,} runs at {PAGE} per page")
+        cases: dict[str, Callable[[], int]] = {
+            "HTTP/1.1": lambda: over_http_version(url, None, PAGE, http2=False),
+            "HTTP/2": lambda: over_http_version(url, None, PAGE, http2=True),
+        }
+        _report_versions(interleaved(cases, 3, total))
+    small = total // 5
+    with serve_hypercorn(small, delay_ms=20, distribution="even") as url:
+        print(
+            f"## 7b. The same for a partitioned export by status of {small:,} runs at 100 "
+            "per page, 20 ms per page (HTTP/2: one connection, five streams)"
+        )
+        cases = {
+            "HTTP/1.1": lambda: over_http_version(url, None, 100, False, "status"),
+            "HTTP/2": lambda: over_http_version(url, None, 100, True, "status"),
+        }
+        _report_versions(interleaved(cases, 3, small))
+
+
+def _report_versions(times: dict[str, list[float]]) -> None:
+    for name, values in times.items():
+        print(f"  {name:10} {median(values):7.3f} s")
+    ratio = median(times["HTTP/2"]) / median(times["HTTP/1.1"])
+    print(f"  HTTP/2 time / HTTP/1.1 time: {ratio:.2f}\n")
 
 
 def partitioned(
