@@ -48,10 +48,9 @@ PAGE = 1000
 # -- the server -------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
 def serve(
     runs: int, delay_ms: float = 0.0, rate_limit: float = 0.0, distribution: str = "realistic"
-) -> Iterator[str]:
+) -> contextlib.AbstractContextManager[str]:
     """Start the fake in its own process; yield its base URL; stop it."""
     command = [sys.executable, "-m", "extend_runs.testing", "--runs", str(runs)]
     command += ["--api-key", API_KEY, "--distribution", distribution]
@@ -59,6 +58,22 @@ def serve(
         command += ["--latency", str(delay_ms / 1000)]
     if rate_limit:
         command += ["--rate-limit", str(int(rate_limit))]
+    return _child_server(command)
+
+
+def serve_hypercorn(
+    runs: int, delay_ms: float = 0.0, distribution: str = "realistic"
+) -> contextlib.AbstractContextManager[str]:
+    """The fake under hypercorn (HTTP/1.1 and HTTP/2) in its own process; yield its URL."""
+    command = [sys.executable, str(HERE / "_hypercorn_fake.py"), "--runs", str(runs)]
+    command += ["--latency", str(delay_ms / 1000), "--distribution", distribution]
+    command += ["--api-key", API_KEY]
+    return _child_server(command)
+
+
+@contextlib.contextmanager
+def _child_server(command: list[str]) -> Iterator[str]:
+    """Run a server that prints its base URL first; yield the URL; stop the server."""
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, text=True, env=_env(), cwd=HERE.parent
     )
@@ -67,30 +82,8 @@ def serve(
         line = process.stdout.readline().strip()
         url = line.split()[-1] if line else ""
         if not url.startswith("http"):
-            raise RuntimeError(f"the fake did not start: {line!r}")
+            raise RuntimeError(f"{' '.join(command[1:3])} did not start: {line!r}")
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def serve_hypercorn(
-    runs: int, delay_ms: float = 0.0, distribution: str = "realistic"
-) -> Iterator[str]:
-    """The fake under hypercorn (HTTP/1.1 and HTTP/2) in its own process; yield its URL."""
-    command = [sys.executable, str(HERE / "_hypercorn_fake.py"), "--runs", str(runs)]
-    command += ["--latency", str(delay_ms / 1000), "--distribution", distribution]
-    command += ["--api-key", API_KEY]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, text=True, env=_env(), cwd=HERE.parent
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline().strip()
-        if not line.startswith("http"):
-            raise RuntimeError(f"the fake under hypercorn did not start: {line!r}")
-        yield line
     finally:
         process.terminate()
         process.wait(timeout=10)
