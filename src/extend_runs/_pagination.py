@@ -350,9 +350,9 @@ class AsyncProcessorRunPager(_PagerBase):
         with self._watching() as seen:
             if self._plan is None:
                 while (query := self._cursor.next_query()) is not None:
-                    fetched = await self._get_page(query, retire=self._retire)
-                    yield seen(self._cursor.accept(fetched))
-                    del fetched  # only the caller may keep it: see _runs
+                    yield seen(
+                        self._cursor.accept(await self._get_page(query, retire=self._retire))
+                    )
                 return
             from ._prefetch import AsyncFetcher, Lane
 

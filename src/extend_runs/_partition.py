@@ -166,12 +166,12 @@ class Merge:
         """Per lane, the latest of its runs in the current batch."""
         self.remaining = limit
 
-    def _handing_out(self) -> bool:
+    def _has_unsent(self) -> bool:
         return length_hint(self._ahead) > 0
 
     def wanted(self) -> Optional[Lane]:
         """A lane whose next page is needed before the next batch can be formed, if any."""
-        if self.remaining == 0 or self._handing_out():
+        if self.remaining == 0 or self._has_unsent():
             return None
         for lane in self.lanes:
             if lane.position >= len(lane.runs) and not lane.cursor.finished:
@@ -186,7 +186,7 @@ class Merge:
         """
         if self.remaining == 0:
             return None
-        if self._handing_out():
+        if self._has_unsent():
             return self._ahead
         key, descending = self._key, self._descending
         bounds = [key(lane.runs[-1]) for lane in self.lanes if not lane.cursor.finished]
