@@ -17,6 +17,8 @@ from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 if TYPE_CHECKING:
     # The models need pydantic, which is imported on the first listing call instead, so
     # that ``import extend_runs`` and building a client stay quick and small.
+    from ._fetchers import FetchPlan
+    from ._listing import Listing
     from ._models import (
         ListProcessorRunsParams,
         ProcessorRunSourceLike,
@@ -26,10 +28,12 @@ if TYPE_CHECKING:
         SortByLike,
         SortDirLike,
     )
-    from ._partition import ListingPlan
 
 PartitionBy = Literal["status", "processor_type", "source"]
 """A field a listing can be split on: every value of it is listed concurrently."""
+
+PartitionByLike = Union[PartitionBy, tuple[PartitionBy, ...]]
+"""One field, or a tuple of fields (one partition per combination of their values)."""
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -91,13 +95,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
     def _new_http_client(settings: ClientSettings) -> _HttpClientT:
         raise NotImplementedError
 
-    def _pager(
-        self,
-        params: ListProcessorRunsParams,
-        limit: Optional[int],
-        progress: bool,
-        plan: Optional[ListingPlan],
-    ) -> _PagerT:
+    def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> _PagerT:
         raise NotImplementedError
 
     def _get_page(self, query: dict[str, Any]) -> _PageT:
@@ -195,9 +193,10 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         params: Optional[ListProcessorRunsParams] = None,
         progress: bool = False,
         prefetch: bool = False,
-        partition_by: Optional[PartitionBy] = None,
+        partition_by: Optional[PartitionByLike] = None,
         max_concurrency: Optional[int] = None,
-        partition_tokens: Optional[Mapping[str, Optional[str]]] = None,
+        resume_from: Optional[str] = None,
+        partition_tokens: Optional[Mapping[Any, Optional[str]]] = None,
     ) -> _PagerT:
         """List processor runs across every page, lazily.
 
@@ -231,17 +230,21 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
                 never more than one page ahead. Errors surface when you reach the page;
                 ``next_page_token`` still names the first page you have not received;
                 leaving the loop early cancels the page in flight.
-            partition_by: ``"status"``, ``"processor_type"`` or ``"source"``: list each
-                value of that field as its own sub-listing, concurrently, and merge them
-                back in the requested sort order. Not combinable with a filter on the same
-                field, nor with ``next_page_token`` (see ``partition_tokens``). Runs whose
-                value is none of the SDK's known values (or, for ``processor_type``, runs
-                without a type) are in no partition. The partitions back off together
-                on a 429.
+            partition_by: ``"status"``, ``"processor_type"`` or ``"source"``, or a tuple of
+                them such as ``("status", "source")``: list each value (each combination of
+                values) as its own sub-listing, concurrently, and merge them back in the
+                requested sort order (runs with equal timestamps in any order). Not
+                combinable with a filter on the same field, nor with ``next_page_token``.
+                Runs whose value is none of the SDK's known values (or, for
+                ``processor_type``, runs without a type) are in no partition. The
+                partitions back off together on a 429.
             max_concurrency: Requests a partitioned listing keeps in flight at most
                 (default 5).
-            partition_tokens: Resume a partitioned listing from ``pager.partition_tokens``
-                of an earlier one with the same filters.
+            resume_from: A :attr:`~ProcessorRunPager.checkpoint` of an earlier listing
+                with the same filters, sort, ``partition_by`` and window: yield exactly
+                the runs it had not yielded yet. ``max_page_size`` may differ; ``limit``
+                counts the runs yielded before too.
+            partition_tokens: Deprecated: use ``resume_from``.
 
         Raises:
             ValueError: before any request, for a value outside what the API allows,
@@ -257,7 +260,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             FAILED UTC
             FAILED UTC
         """
-        listing = _listing_params(
+        query = _listing_params(
             params,
             status=status,
             processor_id=processor_id,
@@ -270,30 +273,23 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             max_page_size=max_page_size,
             next_page_token=next_page_token,
         )
-        if limit is not None and (
-            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
-        ):
-            raise ValueError(f"limit must be a whole number >= 0 or None, got {limit!r}")
         if not isinstance(progress, bool):
             raise ValueError(f"progress must be True or False, got {progress!r}")
         if progress:
             require_tqdm()
-        plan = None
-        if prefetch is not False or partition_by is not None or max_concurrency is not None:
-            from ._partition import make_plan
+        from ._listing import Listing
+        from ._plan import plan_listing
 
-            plan = make_plan(
-                listing,
-                prefetch=prefetch,
-                partition_by=partition_by,
-                max_concurrency=max_concurrency,
-                partition_tokens=partition_tokens,
-            )
-        elif partition_tokens is not None:
-            raise ValueError(
-                "partition_tokens applies only to a partitioned listing (partition_by)"
-            )
-        return self._pager(listing, limit, progress, plan)
+        spec, start, plan = plan_listing(
+            query,
+            limit=limit,
+            prefetch=prefetch,
+            partition_by=partition_by,
+            max_concurrency=max_concurrency,
+            resume_from=resume_from,
+            partition_tokens=partition_tokens,
+        )
+        return self._pager(Listing(spec, start), plan, progress)
 
     def list_processor_runs_page(
         self,
@@ -400,14 +396,8 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
     def _new_http_client(settings: ClientSettings) -> httpx.Client:
         return httpx.Client(timeout=settings.timeout, follow_redirects=False)
 
-    def _pager(
-        self,
-        params: ListProcessorRunsParams,
-        limit: Optional[int],
-        progress: bool,
-        plan: Optional[ListingPlan],
-    ) -> ProcessorRunPager:
-        return ProcessorRunPager(self._transport.get_page, params, limit, progress, plan)
+    def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> ProcessorRunPager:
+        return ProcessorRunPager(self._transport.get_page, listing, plan, progress)
 
     def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
         return self._transport.get_page(query)
@@ -460,14 +450,8 @@ class AsyncClient(
     def _new_http_client(settings: ClientSettings) -> httpx.AsyncClient:
         return httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
 
-    def _pager(
-        self,
-        params: ListProcessorRunsParams,
-        limit: Optional[int],
-        progress: bool,
-        plan: Optional[ListingPlan],
-    ) -> AsyncProcessorRunPager:
-        return AsyncProcessorRunPager(self._transport.get_page, params, limit, progress, plan)
+    def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> AsyncProcessorRunPager:
+        return AsyncProcessorRunPager(self._transport.get_page, listing, plan, progress)
 
     async def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
         return await self._transport.get_page(query)

@@ -63,8 +63,9 @@ class ListingTally:
         self.by_status: Counter[str] = Counter()
         self.preview: list[ProcessorRunSummary] = []
 
-    def add(self, page: ProcessorRunsPage) -> None:
-        runs = page.processor_runs
+    def add(self, page: ProcessorRunsPage, used: Optional[int] = None) -> None:
+        """Count a fetched page, or only its first ``used`` runs (the rest past a limit)."""
+        runs = page.processor_runs if used is None else page.processor_runs[:used]
         self.pages += 1
         self.runs += len(runs)
         self.by_status.update(map(_status_of, runs))
@@ -172,15 +173,22 @@ def page_html(page: ProcessorRunsPage) -> str:
     )
 
 
+def _position(next_page_token: Optional[str], partitions: int) -> str:
+    if partitions:
+        return f"partitions={partitions}"
+    return f"next_page_token={next_page_token!r}"
+
+
 def pager_repr(
     name: str,
     query: dict[str, Any],
     limit: Optional[int],
     next_page_token: Optional[str],
+    partitions: int,
     tally: ListingTally,
     finished: bool,
 ) -> str:
-    text = f"{name}(params={query!r}, limit={limit!r}, next_page_token={next_page_token!r}"
+    text = f"{name}(params={query!r}, limit={limit!r}, {_position(next_page_token, partitions)}"
     if tally.pages:
         text += (
             f", runs_fetched={tally.runs}, pages_fetched={tally.pages}, "
@@ -194,6 +202,7 @@ def pager_html(
     query: dict[str, Any],
     limit: Optional[int],
     next_page_token: Optional[str],
+    partitions: int,
     tally: ListingTally,
     finished: bool,
 ) -> str:
@@ -213,6 +222,8 @@ def pager_html(
         )
     if finished:
         state = "listing complete"
+    elif partitions:
+        state = f"more pages to fetch in {_plural(partitions, 'partition')}"
     else:
         state = (
             f"more pages to fetch (<code>next_page_token={escape(repr(next_page_token))}</code>)"

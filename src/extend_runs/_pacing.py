@@ -14,37 +14,7 @@ import threading
 import time
 from typing import Callable, Optional
 
-__all__ = [
-    "BackgroundStopped",
-    "Pacer",
-    "bind_stop_event",
-    "check_rate",
-    "interruptible_sleep",
-]
-
-_worker = threading.local()
-
-
-class BackgroundStopped(Exception):
-    """Raised in a background worker whose listing was closed while it waited."""
-
-
-def bind_stop_event(event: threading.Event) -> None:
-    """Make ``event``, once set, cut short every wait of the thread calling this.
-
-    Called by a prefetching worker thread when it starts, so closing the listing does not
-    have to sit out a retry's backoff or a pacing delay in that thread.
-    """
-    _worker.stop = event
-
-
-def interruptible_sleep(seconds: float) -> None:
-    """``time.sleep``, except in a worker whose stop event is set: then raise at once."""
-    stop: Optional[threading.Event] = getattr(_worker, "stop", None)
-    if stop is None:
-        time.sleep(seconds)
-    elif stop.wait(seconds):
-        raise BackgroundStopped("the listing was closed")
+__all__ = ["Pacer", "check_rate"]
 
 
 def check_rate(value: Optional[float]) -> Optional[float]:

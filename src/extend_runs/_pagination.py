@@ -1,188 +1,157 @@
-"""Walking a listing page by page: cursor bookkeeping written once, two thin drivers."""
+"""The pagers: thin sync and async drivers of one :class:`~extend_runs._listing.Listing`.
+
+A pager owns a listing (the state machine) and fetches what it asks for with a fetcher
+from ``_fetchers``: inline, on threads or as tasks. Plain, prefetched and partitioned
+listings take the same path; only the fetcher differs. Everything that consumes a
+listing (iteration, ``pages()``, ``to_pandas()``, ``to_dicts()``) continues where the
+pager stands, and ``checkpoint`` says exactly where that is.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Generator, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import _display
-from ._constants import MAX_PAGE_TOKEN_LENGTH
-from ._exceptions import APIResponseValidationError
+from ._fetchers import AsyncFetcher, FetchPlan, SyncFetcher
+from ._pacing import Pacer
 from ._progress import ProgressBar
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
+    from ._listing import HandoutKind, Listing
     from ._models import ListProcessorRunsParams, ProcessorRunsPage, ProcessorRunSummary
-    from ._partition import ListingPlan, Merge
 
 __all__ = ["AsyncProcessorRunPager", "ProcessorRunPager"]
 
 
-class _Cursor:
-    """Where a listing stands: the next cursor, the runs still allowed, the cursors seen.
-
-    It makes every paging decision; the pagers only fetch what it asks for.
-    """
-
-    __slots__ = ("_query", "_seen", "finished", "next_page_token", "remaining")
-
-    def __init__(self, params: ListProcessorRunsParams, limit: Optional[int]) -> None:
-        self._query = params.to_query()
-        self._query.pop("nextPageToken", None)
-        if limit is not None and params.max_page_size is None:
-            # One request can carry up to 1000 runs: ask for no more than the limit needs.
-            self._query["maxPageSize"] = max(1, min(limit, 1000))
-        self.next_page_token = params.next_page_token
-        self.remaining = limit
-        self.finished = limit == 0
-        self._seen: set[str] = {self.next_page_token} if self.next_page_token else set()
-
-    def next_query(self) -> Optional[dict[str, Any]]:
-        """The query of the next page to fetch, or ``None`` when the listing is over."""
-        if self.finished:
-            return None
-        if self.next_page_token is None:
-            return self._query
-        return {**self._query, "nextPageToken": self.next_page_token}
-
-    def accept(self, page: ProcessorRunsPage) -> ProcessorRunsPage:
-        """Take a fetched page: check its cursor, apply the limit, move forward."""
-        token = page.next_page_token or None
-        if token is not None and len(token) > MAX_PAGE_TOKEN_LENGTH:
-            raise APIResponseValidationError(
-                f"The server returned a cursor of {len(token)} characters, more than the "
-                f"{MAX_PAGE_TOKEN_LENGTH} that can be sent back; stopping."
-            )
-        if token is not None and token in self._seen:
-            raise APIResponseValidationError(
-                f"The server returned the cursor {token!r} a second time in one listing; "
-                "stopping instead of looping forever."
-            )
-        if self.remaining is not None:
-            if len(page.processor_runs) >= self.remaining:
-                page = page.model_copy(
-                    update={"processor_runs": page.processor_runs[: self.remaining]}
-                )
-                self.finished = True
-            self.remaining -= len(page.processor_runs)
-        if token is None:
-            self.finished = True
-        else:
-            self._seen.add(token)
-        self.next_page_token = token
-        return page
-
-
 class _PagerBase:
+    """What both pagers share: the listing, its display and where it stands."""
+
     def __init__(
-        self,
-        params: ListProcessorRunsParams,
-        limit: Optional[int],
-        progress: bool = False,
-        plan: Optional[ListingPlan] = None,
+        self, get_page: Callable[..., Any], listing: Listing, plan: FetchPlan, progress: bool
     ) -> None:
-        self._params = params
-        self._limit = limit
-        self._cursor = _Cursor(params, limit)
+        self._listing = listing
+        self._plan = plan
         self._progress = progress
         self._tally = _display.ListingTally()
-        self._handing_out: Optional[list[ProcessorRunSummary]] = None
-        """The runs of the page being iterated, dropped while the next page is parsed."""
-        self._plan = plan
-        self._merge: Optional[Merge] = None
-        if plan is not None and plan.partition_by is not None:
-            from ._partition import Merge
-
-            self._merge = Merge(plan.lanes(params, limit), params, limit)
-
-    def _retire(self) -> None:
-        self._handing_out = None
-
-    @contextmanager
-    def _watching(self) -> Iterator[Callable[[ProcessorRunsPage], ProcessorRunsPage]]:
-        """Around one pass over the pages: tally each page, and drive the progress bar.
-
-        The bar is closed however the pass ends: done, an error, or the loop broken out of.
-        """
-        bar = ProgressBar(self._cursor.remaining) if self._progress else None
-
-        def seen(page: ProcessorRunsPage) -> ProcessorRunsPage:
-            self._tally.add(page)
-            if bar is not None:
-                bar.update(page)
-            return page
-
-        try:
-            yield seen
-        finally:
-            if bar is not None:
-                bar.close()
+        if listing.lane_count > 1:
+            # The partitions back off together: a 429 to one pauses them all.
+            get_page = partial(get_page, gate=Pacer())
+        self._get_page = get_page
 
     @property
     def params(self) -> ListProcessorRunsParams:
         """The filters, sort and page size of this listing."""
-        return self._params
+        return self._listing.spec.params
 
     @property
     def limit(self) -> Optional[int]:
         """The most runs this listing yields, or ``None`` for all of them."""
-        return self._limit
+        return self._listing.spec.limit
+
+    @property
+    def checkpoint(self) -> str:
+        """Exactly how far you got: pass it back as ``resume_from=`` to continue.
+
+        An opaque string over ``[A-Za-z0-9_.=-]``, safe in a file, a database column or a
+        shell argument. It records, for every partition, the cursor of the page being
+        handed out and how many of its runs you already have, the runs handed out in all
+        (so ``limit`` counts across resumptions) and a fingerprint of the filters, sort,
+        partitioning and window. Reading it sends no request.
+
+        Example:
+            >>> from itertools import islice
+            >>> from extend_runs import Client
+            >>> with Client() as client:
+            ...     pager = client.list_processor_runs(sort_by="createdAt", max_page_size=10)
+            ...     first = [run.id for run in islice(pager, 15)]  # stop mid-page
+            ...     rest = client.list_processor_runs(
+            ...         sort_by="createdAt", max_page_size=10, resume_from=pager.checkpoint
+            ...     )
+            ...     everything = [run.id for run in client.list_processor_runs(sort_by="createdAt")]
+            ...     first + [run.id for run in rest] == everything
+            True
+        """
+        return self._listing.checkpoint()
 
     @property
     def next_page_token(self) -> Optional[str]:
-        """The cursor of the next page to fetch: pass it as ``next_page_token`` to resume.
+        """The cursor of the next page to fetch.
 
         Before the first page it is the cursor the listing started from; after an error,
         the cursor of the page that failed; ``None`` once the last page has been read.
-        When ``limit`` ends a listing early it is the cursor of the page after the last
-        one read, so runs left on that last page past the limit are not covered by it.
-        With ``prefetch=True`` it is still the first page you have not received, even
-        while that page is already in flight.
+        It names a page, not a run: runs of the current page that you have not received
+        yet are not covered by it. :attr:`checkpoint` is exact to the run.
 
         Raises:
             ValueError: for a partitioned listing, which has one cursor per partition
-                (read :attr:`partition_tokens`).
+                (use :attr:`checkpoint`).
         """
-        if self._merge is not None:
+        if self._listing.lane_count > 1:
             raise ValueError(
-                "a partitioned listing has one cursor per partition: read partition_tokens"
+                "a partitioned listing has one cursor per partition: save pager.checkpoint"
             )
-        return self._cursor.next_page_token
+        return self._listing.next_page_token
 
     @property
-    def partition_tokens(self) -> Optional[dict[str, Optional[str]]]:
-        """Where each partition of a partitioned listing stands; ``None`` if not partitioned.
+    def partition_tokens(self) -> Optional[dict[Any, Optional[str]]]:
+        """Deprecated: use :attr:`checkpoint`, which repeats no run on resumption.
 
-        Maps each partition value not yet exhausted to the cursor to resume it from
-        (``None``: from its first page). Pass it back as ``partition_tokens=`` with the
-        same filters and ``partition_by`` to resume; finished partitions are left out, so
-        ``{}`` means the listing is complete. A partition stopped midway through a page
-        resumes from that page, so runs of it already yielded come again: nothing is lost,
-        and ``run.id`` tells repeats apart.
+        Per partition not yet exhausted, the cursor of the first page holding runs not
+        yet handed out; ``None`` for a listing that is not partitioned.
         """
-        return None if self._merge is None else self._merge.tokens()
+        warnings.warn(
+            "partition_tokens is deprecated: save pager.checkpoint and resume with "
+            "resume_from=, which repeats no run",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if self._listing.lane_count == 1 and not self._listing.spec.partition_by:
+            return None
+        return self._listing.partition_tokens()
 
     def _check_pages(self) -> None:
-        if self._merge is not None:
+        if self._listing.lane_count > 1:
             raise ValueError(
                 "pages() is not available on a partitioned listing: its runs are merged "
                 "across partitions, so iterate the pager itself"
             )
 
-    def _workers(self) -> int:
-        assert self._plan is not None
-        return self._plan.max_concurrency if self._merge is not None else 1
+    @contextmanager
+    def _receiving(self) -> Iterator[Callable[[int, Optional[str], ProcessorRunsPage], None]]:
+        """Around one pass over the listing: take pages in, tally them, draw the bar."""
+        listing, tally = self._listing, self._tally
+        bar = ProgressBar(listing.spec.limit) if self._progress else None
+
+        def receive(lane: int, token: Optional[str], page: ProcessorRunsPage) -> None:
+            room = listing.room()
+            if listing.accept(lane, token, page):
+                tally.add(page, room)
+                if bar is not None:
+                    bar.update(page, room)
+
+        try:
+            yield receive
+        finally:
+            if bar is not None:
+                bar.close()
 
     def _describe(self) -> dict[str, Any]:
+        listing = self._listing
+        partitioned = listing.lane_count > 1
         return {
             "name": type(self).__name__,
-            "query": self._params.to_query(),
-            "limit": self._limit,
-            "next_page_token": None if self._merge is not None else self.next_page_token,
+            "query": listing.spec.params.to_query(),
+            "limit": listing.spec.limit,
+            "next_page_token": None if partitioned else listing.next_page_token,
+            "partitions": listing.lane_count if partitioned else 0,
             "tally": self._tally,
-            "finished": self._cursor.finished,
+            "finished": listing.finished,
         }
 
     def __repr__(self) -> str:
@@ -198,9 +167,9 @@ class ProcessorRunPager(_PagerBase):
 
     Returned by :meth:`Client.list_processor_runs`. No request is sent until you
     iterate. Iterating yields every run across all pages; :meth:`pages` yields whole
-    pages. The pager is a cursor: iterating it again continues where the last
-    iteration stopped (after an error, from the page that failed), and yields nothing
-    once the listing is over.
+    pages. The pager is a cursor: iterating it again continues with the first run not
+    yet yielded, however the last iteration ended (``break``, an exception in your loop,
+    Ctrl-C, an error from the server), and yields nothing once the listing is over.
 
     Example:
         >>> from extend_runs import Client
@@ -210,87 +179,54 @@ class ProcessorRunPager(_PagerBase):
         (['FAILED', 'FAILED', 'FAILED'], True)
     """
 
+    _get_page: Callable[..., ProcessorRunsPage]
+
     def __init__(
         self,
         get_page: Callable[..., ProcessorRunsPage],
-        params: ListProcessorRunsParams,
-        limit: Optional[int],
+        listing: Listing,
+        plan: FetchPlan,
         progress: bool = False,
-        plan: Optional[ListingPlan] = None,
     ) -> None:
-        super().__init__(params, limit, progress, plan)
-        self._get_page = get_page
+        super().__init__(get_page, listing, plan, progress)
+
+    def __iter__(self) -> Iterator[ProcessorRunSummary]:
+        return self._walk("runs")
 
     def pages(self) -> Iterator[ProcessorRunsPage]:
         """Yield one :class:`ProcessorRunsPage` per request, until the listing is over.
+
+        After a partly read page, the first page yielded holds the rest of that page.
 
         Raises:
             ValueError: on a partitioned listing, whose runs only exist merged.
         """
         self._check_pages()
-        return self._pages()
+        return self._walk("page")
 
-    def _pages(self) -> Generator[ProcessorRunsPage, None, None]:
-        with self._watching() as seen:
-            if self._plan is None:
-                while (query := self._cursor.next_query()) is not None:
-                    yield seen(self._cursor.accept(self._get_page(query, retire=self._retire)))
-                return
-            from ._prefetch import Lane, SyncFetcher
-
-            lane, fetcher = Lane(self._cursor), SyncFetcher(self._get_page, 1)
+    def _walk(self, kind: HandoutKind) -> Generator[Any, None, None]:
+        listing = self._listing
+        with self._receiving() as receive:
+            fetcher = SyncFetcher(self._get_page, listing, receive, self._plan)
             try:
-                while (page := fetcher.take(lane)) is not None:
-                    yield seen(page)
+                while True:
+                    # Handed out by a built-in iterator, so a run counts as yielded
+                    # exactly when the caller gets it, whatever interrupts the loop.
+                    yield from listing.current(kind)
+                    while wanted := listing.wanted():
+                        fetcher.fetch(wanted)
+                    if not listing.advance(kind):
+                        return
             finally:
-                fetcher.close([lane])
-
-    def __iter__(self) -> Iterator[ProcessorRunSummary]:
-        if self._merge is not None:
-            return self._merged()
-        return self._runs()
-
-    def _runs(self) -> Iterator[ProcessorRunSummary]:
-        pages = self._pages()
-        try:
-            for page in pages:
-                # Held by the pager alone, so that the next request can drop it (_retire).
-                self._handing_out = page.processor_runs
-                del page
-                yield from self._handing_out
-        finally:
-            self._handing_out = None
-            pages.close()
-
-    def _merged(self) -> Iterator[ProcessorRunSummary]:
-        from functools import partial
-
-        from ._pacing import Pacer
-        from ._prefetch import SyncFetcher
-
-        assert self._merge is not None
-        merge = self._merge
-        fetcher = SyncFetcher(partial(self._get_page, gate=Pacer()), self._workers())
-        try:
-            for each in merge.lanes:  # every partition's first page at once
-                if not each.done:
-                    fetcher.start(each)
-            while True:
-                while (lane := merge.wanted()) is not None:
-                    fetcher.take(lane)
-                batch = merge.batch()
-                if batch is None:
-                    return
-                yield from batch
-        finally:
-            fetcher.close(merge.lanes)
+                fetcher.close()
 
     def to_pandas(self) -> pd.DataFrame:
-        """Fetch the rest of the listing into a DataFrame, one page at a time.
+        """Fetch the rest of the listing into a DataFrame.
 
         One row per run, columns as in :meth:`ProcessorRunsPage.to_pandas`. ``limit`` is
-        honoured, and only plain column values are kept between pages, never every run
-        object. Like iterating, it continues where the pager stands.
+        honoured, and only plain column values are kept, never every run object. Like
+        iterating, it continues where the pager stands; if it is interrupted, the pager
+        stands where it did before the call.
 
         Raises:
             ImportError: pandas is not installed (``pip install 'extend-runs[pandas]'``).
@@ -303,13 +239,26 @@ class ProcessorRunPager(_PagerBase):
         from ._dataframe import FrameBuilder, import_pandas
 
         import_pandas()
-        return FrameBuilder().add_pages(self.pages()).frame()
+        builder = FrameBuilder()
+        with self._listing.transaction():
+            chunks = self._walk("chunk")
+            try:
+                for runs in chunks:
+                    builder.add(runs)
+            finally:
+                chunks.close()
+        return builder.frame()
 
     def to_dicts(self) -> list[dict[str, Any]]:
         """Fetch the rest of the listing as plain dicts, as :meth:`ProcessorRunsPage.to_dicts`."""
         from ._dataframe import run_to_dict
 
-        return [run_to_dict(run) for run in self]
+        with self._listing.transaction():
+            runs = self._walk("runs")
+            try:
+                return [run_to_dict(run) for run in runs]
+            finally:
+                runs.close()
 
 
 class AsyncProcessorRunPager(_PagerBase):
@@ -326,16 +275,19 @@ class AsyncProcessorRunPager(_PagerBase):
         [100, 100, 50]
     """
 
+    _get_page: Callable[..., Awaitable[ProcessorRunsPage]]
+
     def __init__(
         self,
         get_page: Callable[..., Awaitable[ProcessorRunsPage]],
-        params: ListProcessorRunsParams,
-        limit: Optional[int],
+        listing: Listing,
+        plan: FetchPlan,
         progress: bool = False,
-        plan: Optional[ListingPlan] = None,
     ) -> None:
-        super().__init__(params, limit, progress, plan)
-        self._get_page = get_page
+        super().__init__(get_page, listing, plan, progress)
+
+    def __aiter__(self) -> AsyncIterator[ProcessorRunSummary]:
+        return self._walk("runs")
 
     def pages(self) -> AsyncIterator[ProcessorRunsPage]:
         """Yield one :class:`ProcessorRunsPage` per request, until the listing is over.
@@ -344,60 +296,24 @@ class AsyncProcessorRunPager(_PagerBase):
             ValueError: on a partitioned listing, whose runs only exist merged.
         """
         self._check_pages()
-        return self._pages()
+        return self._walk("page")
 
-    async def _pages(self) -> AsyncGenerator[ProcessorRunsPage, None]:
-        with self._watching() as seen:
-            if self._plan is None:
-                while (query := self._cursor.next_query()) is not None:
-                    yield seen(
-                        self._cursor.accept(await self._get_page(query, retire=self._retire))
-                    )
-                return
-            from ._prefetch import AsyncFetcher, Lane
-
-            lane, fetcher = Lane(self._cursor), AsyncFetcher(self._get_page, 1)
+    async def _walk(self, kind: HandoutKind) -> AsyncGenerator[Any, None]:
+        listing = self._listing
+        with self._receiving() as receive:
+            fetcher = AsyncFetcher(self._get_page, listing, receive, self._plan)
             try:
-                while (page := await fetcher.take(lane)) is not None:
-                    yield seen(page)
+                while True:
+                    # No step between advancing the built-in iterator and the yield can be
+                    # interrupted, so a run counts as yielded exactly when it is.
+                    for item in listing.current(kind):
+                        yield item
+                    while wanted := listing.wanted():
+                        await fetcher.fetch(wanted)
+                    if not listing.advance(kind):
+                        return
             finally:
-                await fetcher.close([lane])
-
-    async def _runs(self) -> AsyncIterator[ProcessorRunSummary]:
-        pages = self._pages()
-        try:
-            async for page in pages:
-                self._handing_out = page.processor_runs  # as in the sync pager
-                del page
-                for run in self._handing_out:
-                    yield run
-        finally:
-            self._handing_out = None
-            await pages.aclose()
-
-    async def _merged(self) -> AsyncIterator[ProcessorRunSummary]:
-        from functools import partial
-
-        from ._pacing import Pacer
-        from ._prefetch import AsyncFetcher
-
-        assert self._merge is not None
-        merge = self._merge
-        fetcher = AsyncFetcher(partial(self._get_page, gate=Pacer()), self._workers())
-        try:
-            for each in merge.lanes:  # every partition's first page at once
-                if not each.done:
-                    fetcher.start(each)
-            while True:
-                while (lane := merge.wanted()) is not None:
-                    await fetcher.take(lane)
-                batch = merge.batch()
-                if batch is None:
-                    return
-                for run in batch:
-                    yield run
-        finally:
-            await fetcher.close(merge.lanes)
+                await fetcher.aclose()
 
     async def to_pandas(self) -> pd.DataFrame:
         """Fetch the rest of the listing into a DataFrame: ``await pager.to_pandas()``.
@@ -411,15 +327,23 @@ class AsyncProcessorRunPager(_PagerBase):
         from ._dataframe import FrameBuilder, import_pandas
 
         import_pandas()
-        return (await FrameBuilder().add_async_pages(self.pages())).frame()
+        builder = FrameBuilder()
+        with self._listing.transaction():
+            chunks = self._walk("chunk")
+            try:
+                async for runs in chunks:
+                    builder.add(runs)
+            finally:
+                await chunks.aclose()
+        return builder.frame()
 
     async def to_dicts(self) -> list[dict[str, Any]]:
         """Fetch the rest of the listing as plain dicts: ``await pager.to_dicts()``."""
         from ._dataframe import run_to_dict
 
-        return [run_to_dict(run) async for run in self]
-
-    def __aiter__(self) -> AsyncIterator[ProcessorRunSummary]:
-        if self._merge is not None:
-            return self._merged()
-        return self._runs()
+        with self._listing.transaction():
+            runs = self._walk("runs")
+            try:
+                return [run_to_dict(run) async for run in runs]
+            finally:
+                await runs.aclose()

@@ -34,10 +34,12 @@ class ProgressBar:
         self._bar: Any = tqdm(total=total, desc="processor runs", unit=" runs")
         self._bar.set_postfix(pages=0, refresh=False)
 
-    def update(self, page: ProcessorRunsPage) -> None:
+    def update(self, page: ProcessorRunsPage, used: Optional[int] = None) -> None:
+        """Count a fetched page, or only its first ``used`` runs (the rest past a limit)."""
         self._pages += 1
         self._bar.set_postfix(pages=self._pages, refresh=False)
-        self._bar.update(len(page.processor_runs))
+        runs = len(page.processor_runs)
+        self._bar.update(runs if used is None else min(runs, used))
 
     def close(self) -> None:
         self._bar.close()

@@ -19,7 +19,7 @@ from ._constants import (
     RETRYABLE_STATUS_CODES,
 )
 from ._exceptions import APIConnectionError, APIStatusError
-from ._pacing import interruptible_sleep
+from ._stopping import interruptible_sleep
 
 logger = logging.getLogger(LOGGER_NAME)
 

@@ -1,0 +1,144 @@
+"""A listing's options checked against each other, before any request: what and how to fetch.
+
+:func:`plan_listing` turns the caller's arguments (filters, ``limit``, ``prefetch``,
+``partition_by``, ``resume_from``, ...) into a :class:`~extend_runs._listing.ListingSpec`
+(what is listed), the position to start from, and a
+:class:`~extend_runs._fetchers.FetchPlan` (how pages are fetched). Every mistake is a
+:class:`ValueError` naming the argument.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, Optional, Union
+
+from ._checkpoint import Checkpoint
+from ._fetchers import FetchPlan
+from ._listing import PARTITION_FIELDS, ListingSpec, Window
+from ._models import ListProcessorRunsParams
+
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "plan_listing"]
+
+DEFAULT_MAX_CONCURRENCY = 5
+"""Requests a partitioned listing keeps in flight at most."""
+
+
+def plan_listing(
+    params: ListProcessorRunsParams,
+    *,
+    limit: Optional[int],
+    prefetch: bool,
+    partition_by: Union[str, Sequence[str], None],
+    max_concurrency: Optional[int],
+    resume_from: Optional[str],
+    partition_tokens: Optional[Mapping[Any, Optional[str]]],
+    window: Optional[Window] = None,
+) -> tuple[ListingSpec, Optional[Checkpoint], FetchPlan]:
+    """Check a listing's options; return what to list, where to start and how to fetch."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise ValueError(f"limit must be a whole number >= 0 or None, got {limit!r}")
+    if not isinstance(prefetch, bool):
+        raise ValueError(f"prefetch must be True or False, got {prefetch!r}")
+    if max_concurrency is not None and (
+        isinstance(max_concurrency, bool)
+        or not isinstance(max_concurrency, int)
+        or max_concurrency < 1
+    ):
+        raise ValueError(f"max_concurrency must be a whole number >= 1, got {max_concurrency!r}")
+    fields = _partition_fields(partition_by, params)
+    if not fields:
+        for name, value in (
+            ("max_concurrency", max_concurrency),
+            ("partition_tokens", partition_tokens),
+        ):
+            if value is not None:
+                raise ValueError(f"{name} applies only to a partitioned listing (partition_by)")
+    if resume_from is not None and params.next_page_token is not None:
+        raise ValueError(
+            "resume_from and next_page_token cannot be combined: a checkpoint already "
+            "says where to resume"
+        )
+    spec = ListingSpec(params, fields, limit, window)
+    start = None
+    if resume_from is not None:
+        if partition_tokens is not None:
+            raise ValueError("pass resume_from or partition_tokens, not both")
+        start = _checked(Checkpoint.decode(resume_from), spec)
+    elif partition_tokens is not None:
+        start = _from_partition_tokens(partition_tokens, spec)
+    if fields:
+        workers = DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency
+        return spec, start, FetchPlan(workers=workers, ahead=True)
+    return spec, start, FetchPlan(workers=1, ahead=prefetch)
+
+
+def _partition_fields(
+    partition_by: Union[str, Sequence[str], None], params: ListProcessorRunsParams
+) -> tuple[str, ...]:
+    if partition_by is None:
+        return ()
+    allowed = ", ".join(repr(name) for name in PARTITION_FIELDS)
+    names = (partition_by,) if isinstance(partition_by, str) else partition_by
+    if not isinstance(names, (tuple, list)) or not names:
+        raise ValueError(
+            f"partition_by must be one of {allowed}, or a tuple of them, got {partition_by!r}"
+        )
+    fields = tuple(names)
+    for name in fields:
+        if name not in PARTITION_FIELDS:
+            raise ValueError(
+                f"partition_by must be one of {allowed}, or a tuple of them, got {name!r}"
+            )
+        if getattr(params, name) is not None:
+            raise ValueError(
+                f"partition_by={name!r} cannot be combined with a {name} filter: it already "
+                f"lists every {name} value separately"
+            )
+    if len(set(fields)) != len(fields):
+        raise ValueError(f"partition_by names a field twice: {partition_by!r}")
+    if params.next_page_token is not None:
+        raise ValueError(
+            "partition_by cannot be combined with next_page_token: a partitioned listing "
+            "has one cursor per partition; resume it with resume_from=pager.checkpoint"
+        )
+    return fields
+
+
+def _checked(checkpoint: Checkpoint, spec: ListingSpec) -> Checkpoint:
+    if checkpoint.fingerprint != spec.fingerprint() or len(checkpoint.lanes) != len(spec.lanes()):
+        raise ValueError(
+            "resume_from is a checkpoint of a different listing: resume with the same "
+            "filters, sort, partition_by and time window as the listing it came from"
+        )
+    return checkpoint
+
+
+def _from_partition_tokens(tokens: Mapping[Any, Optional[str]], spec: ListingSpec) -> Checkpoint:
+    warnings.warn(
+        "partition_tokens is deprecated: resume with resume_from=pager.checkpoint, which "
+        "repeats no run",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    if not isinstance(tokens, Mapping):
+        raise ValueError(
+            f"partition_tokens must be a mapping such as pager.partition_tokens, "
+            f"got {type(tokens).__name__}"
+        )
+    labels = [label for label, _ in spec.lanes()]
+    given: dict[Any, Optional[str]] = {}
+    for label, token in tokens.items():
+        label = getattr(label, "value", label)
+        if isinstance(label, tuple):
+            label = tuple(getattr(part, "value", part) for part in label)
+        if label not in labels:
+            fields = " and ".join(spec.partition_by)
+            raise ValueError(f"partition_tokens has {label!r}, which is not a {fields} value")
+        if token is not None and (not isinstance(token, str) or not token):
+            raise ValueError(
+                f"partition_tokens[{label!r}] must be a non-empty string or None, got {token!r}"
+            )
+        given[label] = token
+    lanes = tuple((given[label], 0) if label in given else None for label in labels)
+    return Checkpoint(spec.fingerprint(), 0, lanes)
