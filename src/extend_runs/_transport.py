@@ -38,6 +38,7 @@ from ._exceptions import (
 )
 from ._pacing import Pacer
 from ._retry import async_retrying, parse_retry_after, retry_delay, sync_retrying
+from ._stopping import reading
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
 
@@ -413,7 +414,14 @@ class SyncTransport(_Transport):
     ) -> httpx.Response:
         started = time.perf_counter()
         try:
-            response = self.pool.get().send(request)
+            # Streamed, so that a listing closing while this thread reads a slow body can
+            # shut the connection down (see _stopping.reading) instead of waiting it out.
+            response = self.pool.get().send(request, stream=True)
+            try:
+                with reading(response):
+                    response.read()
+            finally:
+                response.close()
         except httpx.TransportError as error:
             raise self.connection_error(error, request, attempt, started) from error
         return self.check_response(request, response, attempt, started, gate)
