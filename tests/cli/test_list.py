@@ -44,8 +44,8 @@ def read_ids(path: Path, output_format: str) -> list[str]:
     return [row[0] for row in rows[1:]]
 
 
-def resume_cursor(stderr: str) -> str:
-    match = re.search(r"^resume cursor: (\S+)$", stderr, re.MULTILINE)
+def resume_checkpoint(stderr: str) -> str:
+    match = re.search(r"^resume checkpoint: (\S+)$", stderr, re.MULTILINE)
     assert match, stderr
     return match.group(1)
 
@@ -262,12 +262,12 @@ def test_failed_export_resumes_with_no_run_lost_or_repeated(
     assert "APIConnectionError" in first.stderr
     assert "10 runs (2 pages) written" in first.stderr
     assert read_ids(target, output_format) == fake_api.ids()[:10]
-    cursor = resume_cursor(first.stderr)
-    assert f"--cursor {shlex.quote(cursor)} --append" in first.stderr
+    checkpoint = resume_checkpoint(first.stderr)
+    assert f"--resume {shlex.quote(checkpoint)} --append" in first.stderr
 
     second = invoke(
         fake_api, "-o", str(target), "--page-size", "5", "--sort-by", "createdAt",
-        "--cursor", cursor, "--append",
+        "--resume", checkpoint, "--append",
     )  # fmt: skip
     assert second.exit_code == 0, second.output
     assert read_ids(target, output_format) == fake_api.ids()
@@ -300,23 +300,52 @@ def test_interrupted_export_prints_the_cursor_and_resumes_into_a_second_file(
         first = invoke(fake_api, "-o", str(first_file), "--page-size", "6")
     assert first.exit_code == 130
     assert "interrupted; 18 runs (3 pages) written" in first.stderr
-    cursor = resume_cursor(first.stderr)
+    checkpoint = resume_checkpoint(first.stderr)
 
-    second = invoke(fake_api, "-o", str(second_file), "--page-size", "6", "--cursor", cursor)
+    second = invoke(fake_api, "-o", str(second_file), "--page-size", "6", "--resume", checkpoint)
     assert second.exit_code == 0
     union = read_ids(first_file, output_format) + read_ids(second_file, output_format)
     assert union == fake_api.ids()
 
 
-def test_interrupt_with_a_limit_says_how_many_runs_remain(
+def test_interrupt_with_a_limit_resumes_to_the_same_total(
     fake_api: ServedFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _InterruptAt(monkeypatch, at=2)
-    result = invoke(fake_api, "--page-size", "10", "--limit", "25")
+    with monkeypatch.context() as patch:
+        _InterruptAt(patch, at=2)
+        result = invoke(fake_api, "--page-size", "10", "--limit", "25", "--format", "jsonl")
     assert result.exit_code == 130
-    cursor = resume_cursor(result.stderr)
-    assert f"--cursor {shlex.quote(cursor)} --limit 15" in result.stderr
+    checkpoint = resume_checkpoint(result.stderr)
+    # The checkpoint counts the runs already written: the same --limit finishes the job.
+    assert f"--resume {shlex.quote(checkpoint)} --limit 25" in result.stderr
     assert len(result.stdout.splitlines()) == 10
+    rest = invoke(
+        fake_api, "--page-size", "10", "--limit", "25", "--format", "jsonl", "--resume", checkpoint
+    )
+    ids = [json.loads(line)["id"] for line in result.stdout.splitlines() + rest.stdout.splitlines()]
+    assert ids == fake_api.ids()[:25]
+
+
+def test_a_page_cursor_still_starts_a_listing_and_the_hint_says_to_drop_it(
+    fake_api: ServedFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = _second_page_cursor(fake_api)
+    with monkeypatch.context() as patch:
+        _InterruptAt(patch, at=2)
+        result = invoke(fake_api, "--page-size", "5", "--cursor", token, "--format", "jsonl")
+    assert result.exit_code == 130
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == fake_api.ids()[5:10]
+    assert "run the same command without --cursor, with: --resume" in result.stderr
+
+
+def test_resume_and_cursor_together_are_refused(fake_api: ServedFake) -> None:
+    result = invoke(fake_api, "--resume", "c1.x", "--cursor", "t")
+    assert result.exit_code == 2 and "--resume and --cursor" in result.stderr
+
+
+def test_a_checkpoint_of_another_listing_is_refused(fake_api: ServedFake) -> None:
+    result = invoke(fake_api, "--resume", "not-a-checkpoint")
+    assert result.exit_code == 2 and "'--resume'" in result.stderr
 
 
 def test_interrupt_before_any_page_says_to_start_over(
@@ -346,3 +375,12 @@ def test_api_key_is_never_printed(fake_api: ServedFake) -> None:
     assert secret not in result.output
     result = invoke(fake_api, "--limit", "1")
     assert secret not in result.output
+
+
+def _second_page_cursor(fake_api: ServedFake) -> str:
+    from extend_runs import Client
+
+    with Client(api_key=fake_api.api_key, base_url=fake_api.base_url) as client:
+        token = client.list_processor_runs_page(max_page_size=5).next_page_token
+    assert token is not None
+    return token

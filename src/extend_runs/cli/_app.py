@@ -163,9 +163,16 @@ def _connection_options(command: _F) -> _F:
     help=f"Runs per request, 1 to {MAX_PAGE_SIZE} [server default: 10].",
 )
 @click.option(
+    "--resume",
+    "resume_from",
+    metavar="CHECKPOINT",
+    help="Continue exactly where an earlier listing with the same filters stopped: the "
+    "checkpoint it printed.",
+)
+@click.option(
     "--cursor",
     metavar="TOKEN",
-    help="Start from this cursor: the one printed when an earlier listing stopped.",
+    help="Start from this page cursor (a nextPageToken); --resume is exact to the run.",
 )
 @click.option(
     "--format",
@@ -183,7 +190,7 @@ def _connection_options(command: _F) -> _F:
 @click.option(
     "--append",
     is_flag=True,
-    help="Add to FILE instead of replacing it (to resume with --cursor).",
+    help="Add to FILE instead of replacing it (to resume with --resume).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
 @_connection_options
@@ -199,6 +206,7 @@ def list_command(
     sort_dir: Optional[str],
     limit: Optional[int],
     page_size: Optional[int],
+    resume_from: Optional[str],
     cursor: Optional[str],
     output_format: Optional[str],
     output: Optional[str],
@@ -215,8 +223,8 @@ def list_command(
     """List processor runs, following every page, and write them out.
 
     Pages are written whole as they arrive. If the listing stops early (Ctrl-C, a
-    network or API error) the runs written so far stay valid and the cursor to resume
-    from is printed; run the same command with --cursor TOKEN --append to finish it.
+    network or API error) the runs written so far stay valid and a checkpoint is
+    printed; run the same command with --resume CHECKPOINT --append to finish it.
 
     \b
     Examples:
@@ -227,6 +235,8 @@ def list_command(
     to_file = output is not None and output != "-"
     if append and not to_file:
         raise click.UsageError("--append needs --output FILE.")
+    if resume_from is not None and cursor is not None:
+        raise click.UsageError("--resume and --cursor cannot be combined: use --resume alone.")
     output_format = output_format or default_format(output, sys.stdout.isatty())
     client = _make_client(
         api_key=api_key,
@@ -254,10 +264,13 @@ def list_command(
                 }
             ),
             limit=limit,
+            resume_from=resume_from,
         )
     except ValidationError as error:
         raise click.UsageError(_option_problems(error)) from None
-    state = ExportState(resume_token=cursor)
+    except ValueError as error:
+        raise click.UsageError(f"Invalid value for '--resume': {error}") from None
+    state = ExportState(resume_token=cursor, checkpoint=resume_from)
     with client, _open_output(output if to_file else None, output_format, append) as writer:
         progress = ListingProgress(Console(stderr=True), total=limit, enabled=not quiet)
         try:
@@ -265,12 +278,12 @@ def list_command(
                 export(pager, writer, state, progress)
         except KeyboardInterrupt:
             writer.close()
-            _report_stop("interrupted", state, limit, to_file)
+            _report_stop("interrupted", state, limit, to_file, cursor is not None)
             sys.exit(EXIT_INTERRUPTED)
         except APIError as error:
             writer.close()
             click.echo(f"extend-runs: error: {describe_error(error)}", err=True)
-            _report_stop(None, state, limit, to_file)
+            _report_stop(None, state, limit, to_file, cursor is not None)
             sys.exit(EXIT_API_ERROR)
     if progress.enabled or (to_file and not quiet):
         where = f" to {output}" if to_file else ""
@@ -363,25 +376,30 @@ def _non_empty(path: str) -> bool:
 
 
 def _report_stop(
-    why: Optional[str], state: ExportState, limit: Optional[int], to_file: bool
+    why: Optional[str],
+    state: ExportState,
+    limit: Optional[int],
+    to_file: bool,
+    started_from_cursor: bool,
 ) -> None:
     """Say how far the listing got and the exact options that resume it."""
     done = f"{state.runs:,} runs ({state.pages:,} pages) written"
     if why is not None:
         done = f"{why}; {done}"
-    if state.resume_token is None and state.pages == 0:
+    if state.checkpoint is None:
         if why is None:
             return  # the error line says it all: nothing was written
         click.echo(f"extend-runs: {done}; run the same command again to start over.", err=True)
         return
-    resume = f"--cursor {shlex.quote(state.resume_token or '')}"
+    resume = f"--resume {shlex.quote(state.checkpoint)}"
     if to_file:
         resume += " --append"
     if limit is not None:
-        resume += f" --limit {limit - state.runs}"
-    # Plain echo, not Rich: a cursor must come out exactly as it is, never styled or cut.
-    click.echo(f"extend-runs: {done}; to resume, run the same command with: {resume}", err=True)
-    click.echo(f"resume cursor: {state.resume_token}", err=True)
+        resume += f" --limit {limit}"  # the checkpoint counts the runs already written
+    how = "without --cursor, with" if started_from_cursor else "with"
+    # Plain echo, not Rich: a checkpoint must come out exactly as it is, never styled or cut.
+    click.echo(f"extend-runs: {done}; to resume, run the same command {how}: {resume}", err=True)
+    click.echo(f"resume checkpoint: {state.checkpoint}", err=True)
 
 
 @cli.command("demo")

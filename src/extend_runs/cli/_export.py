@@ -29,12 +29,15 @@ from ._formats import PageWriter
 class ExportState:
     """How far an export got.
 
-    ``resume_token`` is the cursor of the first page not yet written: the value to pass
-    as ``--cursor`` to continue. It is ``None`` when the export started from the first
-    page and nothing has been written yet, or when the listing is complete.
+    ``checkpoint`` is the listing's checkpoint after the last page written: the value to
+    pass as ``--resume`` to continue exactly there. ``resume_token`` is the cursor of the
+    first page not yet written. Both are ``None`` when the export started from the
+    beginning and nothing has been written yet; ``resume_token`` also once the listing is
+    complete.
     """
 
     resume_token: Optional[str]
+    checkpoint: Optional[str] = None
     runs: int = 0
     pages: int = 0
     done: bool = False
@@ -133,6 +136,7 @@ def export(
             state.runs += len(page.processor_runs)
             state.pages += 1
             state.resume_token = pager.next_page_token
+            state.checkpoint = pager.checkpoint
         if progress is not None:
             progress.update(state)
     state.done = True
