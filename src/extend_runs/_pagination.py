@@ -234,7 +234,7 @@ class ProcessorRunPager(_PagerBase):
         with self._watching() as seen:
             if self._plan is None:
                 while (query := self._cursor.next_query()) is not None:
-                    yield seen(self._cursor.accept(self._get_page(query, retire=self._retire)))
+                    yield seen(self._cursor.accept(self._get_page(query)))
                 return
             from ._prefetch import Lane, SyncFetcher
 
@@ -350,9 +350,7 @@ class AsyncProcessorRunPager(_PagerBase):
         with self._watching() as seen:
             if self._plan is None:
                 while (query := self._cursor.next_query()) is not None:
-                    yield seen(
-                        self._cursor.accept(await self._get_page(query, retire=self._retire))
-                    )
+                    yield seen(self._cursor.accept(await self._get_page(query)))
                 return
             from ._prefetch import AsyncFetcher, Lane
 

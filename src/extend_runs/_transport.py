@@ -6,15 +6,12 @@ async drivers differ only on the lines that send and sleep.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import ipaddress
 import logging
 import os
 import platform
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
 
@@ -298,16 +295,8 @@ class _Transport:
         return APIConnectionError(f"Connection error ({detail}).", request=request)
 
     @staticmethod
-    def parse_page(
-        response: httpx.Response, retire: Optional[Callable[[], None]] = None
-    ) -> ProcessorRunsPage:
-        """Parse a page straight from the response bytes.
-
-        ``retire`` drops the caller's previous page. It is called once the new page is
-        built, while the collector is still paused, so the old page's objects are freed
-        before the collector looks: the young objects it would scan stay few, and a
-        1000-run page does not set off a collection of the 1000 runs just built.
-        """
+    def parse_page(response: httpx.Response) -> ProcessorRunsPage:
+        """Parse a page straight from the response bytes."""
         # Imported here so that ``import extend_runs`` and building a client stay free of
         # pydantic; after the first page this is a dictionary lookup.
         from pydantic import ValidationError
@@ -315,46 +304,13 @@ class _Transport:
         from ._models import ProcessorRunsPage
 
         try:
-            with _gc_paused():
-                page = ProcessorRunsPage.model_validate_json(response.content)
-                if retire is not None:
-                    retire()
-                return page
+            return ProcessorRunsPage.model_validate_json(response.content)
         except ValidationError as error:
             raise APIResponseValidationError(
                 f"The server's {response.status_code} response is not a page of processor runs: "
                 f"{_summarize(error)}",
                 response=response,
             ) from None
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = False
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while one page becomes models.
-
-    A 1000-run page allocates thousands of tracked objects that all stay alive, which
-    sets off collection after collection for nothing: pausing it roughly halves the time
-    to parse a page. Threads parsing at once share the pause; the collector's previous
-    state comes back when the last one is done, and it runs again right after.
-    """
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 def _summarize(error: ValidationError) -> str:
@@ -391,12 +347,8 @@ class SyncTransport(_Transport):
         self,
         query: dict[str, Any],
         gate: Optional[Pacer] = None,
-        retire: Optional[Callable[[], None]] = None,
     ) -> ProcessorRunsPage:
-        """GET one page of processor runs, with retries, paced by ``gate`` and the client.
-
-        ``retire``, if given, drops the caller's previous page (see :meth:`parse_page`).
-        """
+        """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
         request = self.build_request(self.pool.get(), "/processor_runs", query)
         pacers = self.pacers(gate)
         for attempt in sync_retrying(self.settings.max_retries):
@@ -406,7 +358,7 @@ class SyncTransport(_Transport):
                     if delay > 0:
                         _retry.sleep(delay)
                 response = self._send_once(request, attempt.retry_state.attempt_number, gate)
-        return self.parse_page(response, retire)
+        return self.parse_page(response)
 
     def _send_once(
         self, request: httpx.Request, attempt: int, gate: Optional[Pacer]
@@ -430,12 +382,8 @@ class AsyncTransport(_Transport):
         self,
         query: dict[str, Any],
         gate: Optional[Pacer] = None,
-        retire: Optional[Callable[[], None]] = None,
     ) -> ProcessorRunsPage:
-        """GET one page of processor runs, with retries, paced by ``gate`` and the client.
-
-        ``retire``, if given, drops the caller's previous page (see :meth:`parse_page`).
-        """
+        """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
         request = self.build_request(self.pool.get(), "/processor_runs", query)
         pacers = self.pacers(gate)
         async for attempt in async_retrying(self.settings.max_retries):
@@ -445,7 +393,7 @@ class AsyncTransport(_Transport):
                     if delay > 0:
                         await _retry.async_sleep(delay)
                 response = await self._send_once(request, attempt.retry_state.attempt_number, gate)
-        return self.parse_page(response, retire)
+        return self.parse_page(response)
 
     async def _send_once(
         self, request: httpx.Request, attempt: int, gate: Optional[Pacer]
