@@ -11,7 +11,8 @@ import httpx
 from ._constants import DEFAULT_API_VERSION, DEFAULT_MAX_RETRIES
 from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
 from ._progress import require_tqdm
-from ._transport import AsyncTransport, ClientSettings, Pool, SyncTransport, resolve_settings
+from ._sender import AsyncSender, LazyHttpClient, SyncSender
+from ._settings import ClientSettings, resolve_settings
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
     """What both clients share; subclasses supply only the I/O."""
 
     _settings: ClientSettings
-    _pool: Pool[_HttpClientT]
+    _http: LazyHttpClient[_HttpClientT]
     _owns_http_client: bool
 
     def __init__(
@@ -71,21 +72,26 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             max_requests_per_second=max_requests_per_second,
         )
         if http_client is None:
-            pool = Pool(lambda: self._new_http_client(settings))
-            self._setup(settings, pool, owns_http_client=True)
+            http = LazyHttpClient(lambda: self._new_http_client(settings))
+            self._setup(settings, http, owns_http_client=True)
         else:
-            self._setup(settings, Pool(lambda: http_client, http_client), owns_http_client=False)
+            http = LazyHttpClient(lambda: http_client, http_client)
+            self._setup(settings, http, owns_http_client=False)
 
     def _setup(
-        self, settings: ClientSettings, pool: Pool[_HttpClientT], *, owns_http_client: bool
+        self,
+        settings: ClientSettings,
+        http: LazyHttpClient[_HttpClientT],
+        *,
+        owns_http_client: bool,
     ) -> None:
         self._settings = settings
-        self._pool = pool
+        self._http = http
         self._owns_http_client = owns_http_client
 
     @property
     def _http_client(self) -> _HttpClientT:
-        return self._pool.get()
+        return self._http.get()
 
     @staticmethod
     def _new_http_client(settings: ClientSettings) -> _HttpClientT:
@@ -173,7 +179,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
                 workspace_id=workspace_id,
                 max_requests_per_second=max_requests_per_second,
             ),
-            self._pool,
+            self._http,
             owns_http_client=False,
         )
         return clone
@@ -388,13 +394,17 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
         ...     pager = client.list_processor_runs(status="FAILED")   # nothing sent yet
     """
 
-    _transport: SyncTransport
+    _sender: SyncSender
 
     def _setup(
-        self, settings: ClientSettings, pool: Pool[httpx.Client], *, owns_http_client: bool
+        self,
+        settings: ClientSettings,
+        http: LazyHttpClient[httpx.Client],
+        *,
+        owns_http_client: bool,
     ) -> None:
-        super()._setup(settings, pool, owns_http_client=owns_http_client)
-        self._transport = SyncTransport(settings, pool)
+        super()._setup(settings, http, owns_http_client=owns_http_client)
+        self._sender = SyncSender(settings, http)
 
     @staticmethod
     def _new_http_client(settings: ClientSettings) -> httpx.Client:
@@ -407,10 +417,10 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
         progress: bool,
         plan: Optional[ListingPlan],
     ) -> ProcessorRunPager:
-        return ProcessorRunPager(self._transport.get_page, params, limit, progress, plan)
+        return ProcessorRunPager(self._sender.get_page, params, limit, progress, plan)
 
     def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
-        return self._transport.get_page(query)
+        return self._sender.get_page(query)
 
     def close(self) -> None:
         """Close the connection pool, unless it was handed in as ``http_client``."""
@@ -448,13 +458,17 @@ class AsyncClient(
         True
     """
 
-    _transport: AsyncTransport
+    _sender: AsyncSender
 
     def _setup(
-        self, settings: ClientSettings, pool: Pool[httpx.AsyncClient], *, owns_http_client: bool
+        self,
+        settings: ClientSettings,
+        http: LazyHttpClient[httpx.AsyncClient],
+        *,
+        owns_http_client: bool,
     ) -> None:
-        super()._setup(settings, pool, owns_http_client=owns_http_client)
-        self._transport = AsyncTransport(settings, pool)
+        super()._setup(settings, http, owns_http_client=owns_http_client)
+        self._sender = AsyncSender(settings, http)
 
     @staticmethod
     def _new_http_client(settings: ClientSettings) -> httpx.AsyncClient:
@@ -467,10 +481,10 @@ class AsyncClient(
         progress: bool,
         plan: Optional[ListingPlan],
     ) -> AsyncProcessorRunPager:
-        return AsyncProcessorRunPager(self._transport.get_page, params, limit, progress, plan)
+        return AsyncProcessorRunPager(self._sender.get_page, params, limit, progress, plan)
 
     async def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
-        return await self._transport.get_page(query)
+        return await self._sender.get_page(query)
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it was handed in as ``http_client``."""
