@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Coroutine, Generic, Literal, Optional, TypeVar, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Coroutine,
+    Generic,
+    Literal,
+    Optional,
+    TypeVar,
+    Union,
+)
 
 import httpx
 
@@ -72,7 +82,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             max_requests_per_second=max_requests_per_second,
         )
         if http_client is None:
-            http = LazyHttpClient(lambda: self._new_http_client(settings))
+            http = LazyHttpClient(lambda: self._new_http_client(settings), close=self._close_unused)
             self._setup(settings, http, owns_http_client=True)
         else:
             http = LazyHttpClient(lambda: http_client, http_client)
@@ -96,6 +106,9 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
     @staticmethod
     def _new_http_client(settings: ClientSettings) -> _HttpClientT:
         raise NotImplementedError
+
+    _close_unused: Optional[Callable[[_HttpClientT], None]] = None
+    """How to close an httpx client built after the client was closed, if it can be done here."""
 
     def _pager(
         self,
@@ -410,6 +423,8 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
     def _new_http_client(settings: ClientSettings) -> httpx.Client:
         return httpx.Client(timeout=settings.timeout, follow_redirects=False)
 
+    _close_unused = staticmethod(httpx.Client.close)
+
     def _pager(
         self,
         params: ListProcessorRunsParams,
@@ -425,7 +440,9 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
     def close(self) -> None:
         """Close the connection pool, unless it was handed in as ``http_client``."""
         if self._owns_http_client:
-            self._http_client.close()
+            http_client = self._http.mark_closed()
+            if http_client is not None:
+                http_client.close()
 
     def __enter__(self) -> Client:
         return self
@@ -489,7 +506,9 @@ class AsyncClient(
     async def aclose(self) -> None:
         """Close the connection pool, unless it was handed in as ``http_client``."""
         if self._owns_http_client:
-            await self._http_client.aclose()
+            http_client = self._http.mark_closed()
+            if http_client is not None:
+                await http_client.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

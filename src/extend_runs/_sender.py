@@ -44,29 +44,44 @@ class LazyHttpClient(Generic[_HttpClientT]):
 
     The httpx client (and with it the connection pool) is built on first use: building one
     loads the TLS certificates, which costs more than importing this package, so a client
-    that never sends does not pay for it.
+    that never sends does not pay for it, not even when it is closed.
     """
 
-    __slots__ = ("_factory", "_http_client", "_lock")
+    __slots__ = ("_close", "_closed", "_factory", "_http_client", "_lock")
 
     def __init__(
         self,
         factory: Callable[[], _HttpClientT],
         http_client: Optional[_HttpClientT] = None,
+        close: Optional[Callable[[_HttpClientT], None]] = None,
     ) -> None:
         self._factory: Callable[[], _HttpClientT] = factory
         self._http_client: Optional[_HttpClientT] = http_client
+        self._close: Optional[Callable[[_HttpClientT], None]] = close
+        self._closed = False
         self._lock = threading.Lock()
 
     def get(self) -> _HttpClientT:
-        """The httpx client, built now if this is the first request."""
+        """The httpx client, built now if this is the first request.
+
+        After :meth:`mark_closed`, one built now is closed at once (with ``close``, when
+        given), so that a request sent after closing fails as httpx fails it.
+        """
         http_client = self._http_client
         if http_client is None:
             with self._lock:
                 http_client = self._http_client
                 if http_client is None:
                     http_client = self._http_client = self._factory()
+                    if self._closed and self._close is not None:
+                        self._close(http_client)
         return http_client
+
+    def mark_closed(self) -> Optional[_HttpClientT]:
+        """Note that the owner closed; return the httpx client to close, if one was built."""
+        with self._lock:
+            self._closed = True
+            return self._http_client
 
 
 class _Sender:
