@@ -243,7 +243,10 @@ class InternalServerError(APIStatusError):
 
 
 class APIConnectionError(APIError):
-    """The request never got a complete response: DNS, refused or dropped connection, TLS.
+    """The request never got a complete, readable response.
+
+    DNS, a refused or dropped connection, TLS, or a body that could not be decoded (a
+    ``Content-Encoding`` it does not match). Retried; raised when the last attempt fails too.
 
     Example:
         >>> isinstance(APITimeoutError(request=None), APIConnectionError)

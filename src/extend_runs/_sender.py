@@ -137,13 +137,23 @@ class _Sender:
         raise error
 
     def connection_error(
-        self, error: httpx.TransportError, request: httpx.Request, attempt: int, started: float
+        self,
+        error: Union[httpx.TransportError, httpx.DecodingError],
+        request: httpx.Request,
+        attempt: int,
+        started: float,
     ) -> APIConnectionError:
-        """The typed error for a request that got no complete response."""
+        """The typed error for a request that got no complete, readable response."""
         _log_attempt(request, attempt, started, type(error).__name__)
         detail = str(error).replace(self.settings.api_key, "[redacted]") or type(error).__name__
         if isinstance(error, httpx.TimeoutException):
             return APITimeoutError(f"Request timed out ({detail}).", request=request)
+        if isinstance(error, httpx.DecodingError):
+            # A body mangled on the way (a proxy, a truncated gzip stream) may come through
+            # on the next try, so it is retried like a dropped connection.
+            return APIConnectionError(
+                f"The response body could not be decoded ({detail}).", request=request
+            )
         return APIConnectionError(f"Connection error ({detail}).", request=request)
 
     @staticmethod
@@ -218,7 +228,7 @@ class SyncSender(_Sender):
         started = time.perf_counter()
         try:
             response = self.http.get().send(request)
-        except httpx.TransportError as error:
+        except (httpx.TransportError, httpx.DecodingError) as error:
             raise self.connection_error(error, request, attempt, started) from error
         return self.check_response(request, response, attempt, started, gate)
 
@@ -253,6 +263,6 @@ class AsyncSender(_Sender):
         started = time.perf_counter()
         try:
             response = await self.http.get().send(request)
-        except httpx.TransportError as error:
+        except (httpx.TransportError, httpx.DecodingError) as error:
             raise self.connection_error(error, request, attempt, started) from error
         return self.check_response(request, response, attempt, started, gate)
