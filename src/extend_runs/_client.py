@@ -7,7 +7,6 @@ from types import TracebackType
 from typing import (
     TYPE_CHECKING,
     Any,
-    Callable,
     Coroutine,
     Generic,
     Literal,
@@ -21,7 +20,13 @@ import httpx
 from ._constants import DEFAULT_API_VERSION, DEFAULT_MAX_RETRIES
 from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
 from ._progress import require_tqdm
-from ._sender import AsyncSender, LazyHttpClient, SyncSender
+from ._sender import (
+    AsyncSender,
+    HttpClientHolder,
+    LazyHttpClient,
+    LoopLocalHttpClient,
+    SyncSender,
+)
 from ._settings import ClientSettings, resolve_settings
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
@@ -54,7 +59,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
     """What both clients share; subclasses supply only the I/O."""
 
     _settings: ClientSettings
-    _http: LazyHttpClient[_HttpClientT]
+    _http: HttpClientHolder[_HttpClientT]
     _owns_http_client: bool
 
     def __init__(
@@ -82,16 +87,15 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             max_requests_per_second=max_requests_per_second,
         )
         if http_client is None:
-            http = LazyHttpClient(lambda: self._new_http_client(settings), close=self._close_unused)
-            self._setup(settings, http, owns_http_client=True)
+            self._setup(settings, self._own_http_client(settings), owns_http_client=True)
         else:
-            http = LazyHttpClient(lambda: http_client, http_client)
-            self._setup(settings, http, owns_http_client=False)
+            given = LazyHttpClient(lambda: http_client, http_client)
+            self._setup(settings, given, owns_http_client=False)
 
     def _setup(
         self,
         settings: ClientSettings,
-        http: LazyHttpClient[_HttpClientT],
+        http: HttpClientHolder[_HttpClientT],
         *,
         owns_http_client: bool,
     ) -> None:
@@ -104,11 +108,8 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         return self._http.get()
 
     @staticmethod
-    def _new_http_client(settings: ClientSettings) -> _HttpClientT:
+    def _own_http_client(settings: ClientSettings) -> HttpClientHolder[_HttpClientT]:
         raise NotImplementedError
-
-    _close_unused: Optional[Callable[[_HttpClientT], None]] = None
-    """How to close an httpx client built after the client was closed, if it can be done here."""
 
     def _pager(
         self,
@@ -412,7 +413,7 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
     def _setup(
         self,
         settings: ClientSettings,
-        http: LazyHttpClient[httpx.Client],
+        http: HttpClientHolder[httpx.Client],
         *,
         owns_http_client: bool,
     ) -> None:
@@ -420,10 +421,11 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
         self._sender = SyncSender(settings, http)
 
     @staticmethod
-    def _new_http_client(settings: ClientSettings) -> httpx.Client:
-        return httpx.Client(timeout=settings.timeout, follow_redirects=False)
-
-    _close_unused = staticmethod(httpx.Client.close)
+    def _own_http_client(settings: ClientSettings) -> LazyHttpClient[httpx.Client]:
+        return LazyHttpClient(
+            lambda: httpx.Client(timeout=settings.timeout, follow_redirects=False),
+            close=httpx.Client.close,
+        )
 
     def _pager(
         self,
@@ -439,7 +441,7 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
 
     def close(self) -> None:
         """Close the connection pool, unless it was handed in as ``http_client``."""
-        if self._owns_http_client:
+        if self._owns_http_client and isinstance(self._http, LazyHttpClient):
             http_client = self._http.mark_closed()
             if http_client is not None:
                 http_client.close()
@@ -480,7 +482,7 @@ class AsyncClient(
     def _setup(
         self,
         settings: ClientSettings,
-        http: LazyHttpClient[httpx.AsyncClient],
+        http: HttpClientHolder[httpx.AsyncClient],
         *,
         owns_http_client: bool,
     ) -> None:
@@ -488,8 +490,10 @@ class AsyncClient(
         self._sender = AsyncSender(settings, http)
 
     @staticmethod
-    def _new_http_client(settings: ClientSettings) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
+    def _own_http_client(settings: ClientSettings) -> LoopLocalHttpClient:
+        return LoopLocalHttpClient(
+            lambda: httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
+        )
 
     def _pager(
         self,
@@ -505,10 +509,8 @@ class AsyncClient(
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it was handed in as ``http_client``."""
-        if self._owns_http_client:
-            http_client = self._http.mark_closed()
-            if http_client is not None:
-                await http_client.aclose()
+        if self._owns_http_client and isinstance(self._http, LoopLocalHttpClient):
+            await self._http.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

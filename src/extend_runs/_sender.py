@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, TypeVar, Union
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any, Callable, Generic, Optional, Protocol, TypeVar, Union
 
 import httpx
 
@@ -20,6 +21,7 @@ from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
+    EventLoopClosedError,
     RateLimitError,
     make_status_error,
 )
@@ -28,15 +30,32 @@ from ._retry import async_retrying, parse_retry_after, retry_delay, sync_retryin
 from ._settings import ClientSettings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from pydantic import ValidationError
 
     from ._models import ProcessorRunsPage
 
-__all__ = ["AsyncSender", "LazyHttpClient", "SyncSender"]
+__all__ = [
+    "AsyncSender",
+    "HttpClientHolder",
+    "LazyHttpClient",
+    "LoopLocalHttpClient",
+    "SyncSender",
+]
 
 logger = logging.getLogger(LOGGER_NAME)
 
 _HttpClientT = TypeVar("_HttpClientT", httpx.Client, httpx.AsyncClient)
+_HttpClientT_co = TypeVar("_HttpClientT_co", covariant=True)
+
+
+class HttpClientHolder(Protocol[_HttpClientT_co]):
+    """Whatever hands a client its httpx client: :class:`LazyHttpClient` or a per-loop one."""
+
+    def get(self) -> _HttpClientT_co: ...
+
+    async def aget(self) -> _HttpClientT_co: ...
 
 
 class LazyHttpClient(Generic[_HttpClientT]):
@@ -82,6 +101,87 @@ class LazyHttpClient(Generic[_HttpClientT]):
         with self._lock:
             self._closed = True
             return self._http_client
+
+    async def aget(self) -> _HttpClientT:
+        """:meth:`get`, for the async sender, which also serves :class:`LoopLocalHttpClient`."""
+        return self.get()
+
+
+class LoopLocalHttpClient:
+    """The httpx clients of an :class:`AsyncClient` that builds its own: one per event loop.
+
+    An httpx connection belongs to the event loop that opened it, so a client used from a
+    second ``asyncio.run()`` needs a connection pool of its own there. Each pool is built
+    on first use in its loop and closed by ``aclose()`` or, failing that, when its loop
+    shuts down (``asyncio.run()`` does that last, with ``loop.shutdown_asyncgens()``).
+    """
+
+    __slots__ = ("_closed", "_factory", "_lock", "_pools")
+
+    def __init__(self, factory: Callable[[], httpx.AsyncClient]) -> None:
+        self._factory = factory
+        self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
+        self._closed = False
+        self._lock = threading.Lock()
+
+    def _pool(self) -> _LoopPool:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            with self._lock:
+                for gone in [each for each in self._pools if each.is_closed()]:
+                    del self._pools[gone]
+                pool = self._pools.get(loop)
+                if pool is None:
+                    pool = self._pools[loop] = _LoopPool(self._factory())
+        return pool
+
+    def get(self) -> httpx.AsyncClient:
+        """The running loop's httpx client, built now if this is its first request."""
+        return self._pool().http_client
+
+    async def aget(self) -> httpx.AsyncClient:
+        """:meth:`get`, making sure the client is closed at the latest with its loop."""
+        pool = self._pool()
+        if pool.closer is None:
+            pool.closer = _close_with_loop(pool.http_client)
+            # Running it to its ``yield`` registers it with the loop, which closes it (and
+            # so the httpx client) on shutdown.
+            await pool.closer.__anext__()
+            if self._closed:
+                await pool.closer.aclose()  # sent after aclose(): fails as httpx fails it
+        return pool.http_client
+
+    async def aclose(self) -> None:
+        """Close the httpx client of the running loop, if one was built; build none later."""
+        import asyncio
+
+        with self._lock:
+            self._closed = True
+            pool = self._pools.get(asyncio.get_running_loop())
+        if pool is None:
+            return
+        if pool.closer is not None:
+            await pool.closer.aclose()
+        else:
+            await pool.http_client.aclose()
+
+
+class _LoopPool:
+    __slots__ = ("closer", "http_client")
+
+    def __init__(self, http_client: httpx.AsyncClient) -> None:
+        self.http_client = http_client
+        self.closer: Optional[AsyncGenerator[None, None]] = None
+
+
+async def _close_with_loop(http_client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    try:
+        yield
+    finally:
+        await http_client.aclose()
 
 
 class _Sender:
@@ -201,7 +301,7 @@ def _log_attempt(request: httpx.Request, attempt: int, started: float, outcome: 
 class SyncSender(_Sender):
     """Sends requests with an :class:`httpx.Client`, retrying per the policy."""
 
-    def __init__(self, settings: ClientSettings, http: LazyHttpClient[httpx.Client]) -> None:
+    def __init__(self, settings: ClientSettings, http: HttpClientHolder[httpx.Client]) -> None:
         super().__init__(settings)
         self.http = http
 
@@ -236,7 +336,11 @@ class SyncSender(_Sender):
 class AsyncSender(_Sender):
     """Sends requests with an :class:`httpx.AsyncClient`, retrying per the same policy."""
 
-    def __init__(self, settings: ClientSettings, http: LazyHttpClient[httpx.AsyncClient]) -> None:
+    def __init__(
+        self,
+        settings: ClientSettings,
+        http: HttpClientHolder[httpx.AsyncClient],
+    ) -> None:
         super().__init__(settings)
         self.http = http
 
@@ -246,7 +350,8 @@ class AsyncSender(_Sender):
         gate: Optional[Pacer] = None,
     ) -> ProcessorRunsPage:
         """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
-        request = self.build_request(self.http.get(), "/processor_runs", query)
+        http_client = await self.http.aget()
+        request = self.build_request(http_client, "/processor_runs", query)
         pacers = self.pacers(gate)
         async for attempt in async_retrying(self.settings.max_retries):
             with attempt:
@@ -254,15 +359,31 @@ class AsyncSender(_Sender):
                     delay = pacer.reserve()
                     if delay > 0:
                         await _retry.async_sleep(delay)
-                response = await self._send_once(request, attempt.retry_state.attempt_number, gate)
+                response = await self._send_once(
+                    http_client, request, attempt.retry_state.attempt_number, gate
+                )
         return self.parse_page(response)
 
     async def _send_once(
-        self, request: httpx.Request, attempt: int, gate: Optional[Pacer]
+        self,
+        http_client: httpx.AsyncClient,
+        request: httpx.Request,
+        attempt: int,
+        gate: Optional[Pacer],
     ) -> httpx.Response:
         started = time.perf_counter()
         try:
-            response = await self.http.get().send(request)
+            response = await http_client.send(request)
         except (httpx.TransportError, httpx.DecodingError) as error:
             raise self.connection_error(error, request, attempt, started) from error
+        except RuntimeError as error:
+            # What asyncio raises when httpx reuses a connection of a loop that has ended.
+            if "Event loop is closed" not in str(error):
+                raise
+            raise EventLoopClosedError(
+                "The http_client given to AsyncClient holds connections of an event loop "
+                "that has closed (an earlier asyncio.run()), and httpx cannot reuse them. "
+                "Create the httpx.AsyncClient inside the asyncio.run() that uses it, or leave "
+                "http_client out: AsyncClient then opens a connection pool per event loop."
+            ) from error
         return self.check_response(request, response, attempt, started, gate)
