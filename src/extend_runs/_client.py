@@ -4,14 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Coroutine, Generic, Literal, Optional, TypeVar, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Coroutine,
+    Generic,
+    Literal,
+    Optional,
+    TypeVar,
+    Union,
+)
 
 import httpx
 
 from ._constants import DEFAULT_API_VERSION, DEFAULT_MAX_RETRIES
 from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
 from ._progress import require_tqdm
-from ._transport import AsyncTransport, ClientSettings, Pool, SyncTransport, resolve_settings
+from ._sender import (
+    AsyncSender,
+    HttpClientHolder,
+    LazyHttpClient,
+    LoopLocalHttpClient,
+    SyncSender,
+)
+from ._settings import ClientSettings, resolve_settings
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
 if TYPE_CHECKING:
@@ -47,7 +63,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
     """What both clients share; subclasses supply only the I/O."""
 
     _settings: ClientSettings
-    _pool: Pool[_HttpClientT]
+    _http: HttpClientHolder[_HttpClientT]
     _owns_http_client: bool
 
     def __init__(
@@ -75,24 +91,28 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             max_requests_per_second=max_requests_per_second,
         )
         if http_client is None:
-            pool = Pool(lambda: self._new_http_client(settings))
-            self._setup(settings, pool, owns_http_client=True)
+            self._setup(settings, self._own_http_client(settings), owns_http_client=True)
         else:
-            self._setup(settings, Pool(lambda: http_client, http_client), owns_http_client=False)
+            given = LazyHttpClient(lambda: http_client, http_client)
+            self._setup(settings, given, owns_http_client=False)
 
     def _setup(
-        self, settings: ClientSettings, pool: Pool[_HttpClientT], *, owns_http_client: bool
+        self,
+        settings: ClientSettings,
+        http: HttpClientHolder[_HttpClientT],
+        *,
+        owns_http_client: bool,
     ) -> None:
         self._settings = settings
-        self._pool = pool
+        self._http = http
         self._owns_http_client = owns_http_client
 
     @property
     def _http_client(self) -> _HttpClientT:
-        return self._pool.get()
+        return self._http.get()
 
     @staticmethod
-    def _new_http_client(settings: ClientSettings) -> _HttpClientT:
+    def _own_http_client(settings: ClientSettings) -> HttpClientHolder[_HttpClientT]:
         raise NotImplementedError
 
     def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> _PagerT:
@@ -171,7 +191,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
                 workspace_id=workspace_id,
                 max_requests_per_second=max_requests_per_second,
             ),
-            self._pool,
+            self._http,
             owns_http_client=False,
         )
         return clone
@@ -384,28 +404,37 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
         ...     pager = client.list_processor_runs(status="FAILED")   # nothing sent yet
     """
 
-    _transport: SyncTransport
+    _sender: SyncSender
 
     def _setup(
-        self, settings: ClientSettings, pool: Pool[httpx.Client], *, owns_http_client: bool
+        self,
+        settings: ClientSettings,
+        http: HttpClientHolder[httpx.Client],
+        *,
+        owns_http_client: bool,
     ) -> None:
-        super()._setup(settings, pool, owns_http_client=owns_http_client)
-        self._transport = SyncTransport(settings, pool)
+        super()._setup(settings, http, owns_http_client=owns_http_client)
+        self._sender = SyncSender(settings, http)
 
     @staticmethod
-    def _new_http_client(settings: ClientSettings) -> httpx.Client:
-        return httpx.Client(timeout=settings.timeout, follow_redirects=False)
+    def _own_http_client(settings: ClientSettings) -> LazyHttpClient[httpx.Client]:
+        return LazyHttpClient(
+            lambda: httpx.Client(timeout=settings.timeout, follow_redirects=False),
+            close=httpx.Client.close,
+        )
 
     def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> ProcessorRunPager:
-        return ProcessorRunPager(self._transport.get_page, listing, plan, progress)
+        return ProcessorRunPager(self._sender.get_page, listing, plan, progress)
 
     def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
-        return self._transport.get_page(query)
+        return self._sender.get_page(query)
 
     def close(self) -> None:
         """Close the connection pool, unless it was handed in as ``http_client``."""
-        if self._owns_http_client:
-            self._http_client.close()
+        if self._owns_http_client and isinstance(self._http, LazyHttpClient):
+            http_client = self._http.mark_closed()
+            if http_client is not None:
+                http_client.close()
 
     def __enter__(self) -> Client:
         return self
@@ -438,28 +467,34 @@ class AsyncClient(
         True
     """
 
-    _transport: AsyncTransport
+    _sender: AsyncSender
 
     def _setup(
-        self, settings: ClientSettings, pool: Pool[httpx.AsyncClient], *, owns_http_client: bool
+        self,
+        settings: ClientSettings,
+        http: HttpClientHolder[httpx.AsyncClient],
+        *,
+        owns_http_client: bool,
     ) -> None:
-        super()._setup(settings, pool, owns_http_client=owns_http_client)
-        self._transport = AsyncTransport(settings, pool)
+        super()._setup(settings, http, owns_http_client=owns_http_client)
+        self._sender = AsyncSender(settings, http)
 
     @staticmethod
-    def _new_http_client(settings: ClientSettings) -> httpx.AsyncClient:
-        return httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
+    def _own_http_client(settings: ClientSettings) -> LoopLocalHttpClient:
+        return LoopLocalHttpClient(
+            lambda: httpx.AsyncClient(timeout=settings.timeout, follow_redirects=False)
+        )
 
     def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> AsyncProcessorRunPager:
-        return AsyncProcessorRunPager(self._transport.get_page, listing, plan, progress)
+        return AsyncProcessorRunPager(self._sender.get_page, listing, plan, progress)
 
     async def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
-        return await self._transport.get_page(query)
+        return await self._sender.get_page(query)
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it was handed in as ``http_client``."""
-        if self._owns_http_client:
-            await self._http_client.aclose()
+        if self._owns_http_client and isinstance(self._http, LoopLocalHttpClient):
+            await self._http.aclose()
 
     async def __aenter__(self) -> AsyncClient:
         return self

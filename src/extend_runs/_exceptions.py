@@ -3,6 +3,7 @@
 ::
 
     ExtendError
+     ├─ EventLoopClosedError          your http_client's event loop has closed
      └─ APIError
          ├─ APIStatusError            .status_code .code .message .retryable .request_id
          │   │                        .doc_url .retry_after .response
@@ -33,6 +34,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "EventLoopClosedError",
     "ExtendError",
     "InternalServerError",
     "NotFoundError",
@@ -54,6 +56,21 @@ class ExtendError(Exception):
         ... except ExtendError as error:
         ...     print(error)
         no API key
+    """
+
+
+class EventLoopClosedError(ExtendError, RuntimeError):
+    """The ``http_client`` handed to an :class:`AsyncClient` belongs to a closed event loop.
+
+    An :class:`httpx.AsyncClient` keeps its connections on the event loop that opened
+    them, so it cannot serve a later ``asyncio.run()``. An ``AsyncClient`` that builds its
+    own httpx client is not affected: it opens a new connection pool for each event loop.
+    Either let it do so, or create your ``httpx.AsyncClient`` (and the ``AsyncClient``
+    around it) inside the coroutine that ``asyncio.run()`` runs. Not retried.
+
+    Example:
+        >>> issubclass(EventLoopClosedError, RuntimeError)
+        True
     """
 
 
@@ -243,7 +260,10 @@ class InternalServerError(APIStatusError):
 
 
 class APIConnectionError(APIError):
-    """The request never got a complete response: DNS, refused or dropped connection, TLS.
+    """The request never got a complete, readable response.
+
+    DNS, a refused or dropped connection, TLS, or a body that could not be decoded (a
+    ``Content-Encoding`` it does not match). Retried; raised when the last attempt fails too.
 
     Example:
         >>> isinstance(APITimeoutError(request=None), APIConnectionError)

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from extend_runs import ProcessorRunSummary
-from extend_runs._transport import SyncTransport
+from extend_runs._sender import SyncSender
 from extend_runs.cli._app import cli
 from extend_runs.cli._formats import CSV_COLUMNS
 from extend_runs.testing import Fault
@@ -278,15 +278,15 @@ class _InterruptAt:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, at: int) -> None:
         self.calls = 0
-        original = SyncTransport.get_page
+        original = SyncSender.get_page
 
-        def get_page(transport: SyncTransport, query: dict[str, Any], **options: Any) -> Any:
+        def get_page(sender: SyncSender, query: dict[str, Any], **options: Any) -> Any:
             self.calls += 1
             if self.calls == at:
                 raise KeyboardInterrupt
-            return original(transport, query, **options)
+            return original(sender, query, **options)
 
-        monkeypatch.setattr(SyncTransport, "get_page", get_page)
+        monkeypatch.setattr(SyncSender, "get_page", get_page)
 
 
 @pytest.mark.parametrize("output_format", ["jsonl", "json", "csv"])

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from extend_runs import AsyncClient, Client, _retry, _transport
+from extend_runs import AsyncClient, Client, _retry, _settings
 from extend_runs._pacing import Pacer
 from tests.conftest import API_KEY, PagedServer
 
@@ -85,7 +85,7 @@ def paced(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeClock, list[float]]:
     async def async_sleep(seconds: float) -> None:
         sleep(seconds)
 
-    monkeypatch.setattr(_transport, "Pacer", partial(Pacer, clock=clock))
+    monkeypatch.setattr(_settings, "Pacer", partial(Pacer, clock=clock))
     monkeypatch.setattr(_retry, "sleep", sleep)
     monkeypatch.setattr(_retry, "async_sleep", async_sleep)
     return clock, waits

@@ -152,7 +152,7 @@ def test_reprs_never_show_the_key(url: str) -> None:
     client = Client(api_key=SECRET, base_url=url, workspace_id="ws_1")
     async_client = AsyncClient(api_key=SECRET, base_url=url)
     pager = client.list_processor_runs(status="FAILED")
-    request = client._transport.build_request(client._http_client, "/processor_runs", {})
+    request = client._sender.build_request(client._http_client, "/processor_runs", {})
     shown = [
         repr(client),
         repr(client.with_options(max_retries=5)),

@@ -173,7 +173,7 @@ def test_async_client_closes_only_the_pool_it_created() -> None:
         async with AsyncClient(api_key=API_KEY, http_client=mine):
             pass
         async with AsyncClient(api_key=API_KEY) as client:
-            pass
+            assert not client._http_client.is_closed  # the pool exists, so there is one to close
         closed = mine.is_closed
         await mine.aclose()
         return closed, client._http_client.is_closed
@@ -183,3 +183,36 @@ def test_async_client_closes_only_the_pool_it_created() -> None:
 
 def test_own_pool_does_not_follow_redirects() -> None:
     assert Client(api_key=API_KEY)._http_client.follow_redirects is False
+
+
+def test_closing_a_client_that_never_sent_builds_no_http_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[str] = []
+    for cls in (httpx.Client, httpx.AsyncClient):
+        original = cls.__init__
+
+        def counting_init(
+            self: object, *args: object, _original=original, **kwargs: object
+        ) -> None:
+            built.append(type(self).__name__)
+            _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__init__", counting_init)
+
+    with Client(api_key=API_KEY) as client:
+        client.with_options(max_retries=0).close()
+
+    async def main() -> None:
+        async with AsyncClient(api_key=API_KEY):
+            pass
+
+    asyncio.run(main())
+    assert built == []
+
+
+def test_a_sync_client_used_after_close_fails_as_httpx_does() -> None:
+    client = Client(api_key=API_KEY)
+    client.close()
+    with pytest.raises(RuntimeError, match="client has been closed"):
+        client.list_processor_runs_page()
