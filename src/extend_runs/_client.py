@@ -28,6 +28,7 @@ from ._sender import (
     SyncSender,
 )
 from ._settings import ClientSettings, resolve_settings
+from ._times import TimeLike
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
 if TYPE_CHECKING:
@@ -216,6 +217,10 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         partition_by: Optional[PartitionByLike] = None,
         max_concurrency: Optional[int] = None,
         resume_from: Optional[str] = None,
+        created_since: Optional[TimeLike] = None,
+        created_before: Optional[TimeLike] = None,
+        updated_since: Optional[TimeLike] = None,
+        updated_before: Optional[TimeLike] = None,
         partition_tokens: Optional[Mapping[Any, Optional[str]]] = None,
     ) -> _PagerT:
         """List processor runs across every page, lazily.
@@ -264,6 +269,17 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
                 with the same filters, sort, ``partition_by`` and window: yield exactly
                 the runs it had not yielded yet. ``max_page_size`` may differ; ``limit``
                 counts the runs yielded before too.
+            created_since: Only runs created at or after this moment: a timezone-aware
+                ``datetime`` or an ISO-8601 string with an offset or ``Z``. The listing is
+                ordered by ``createdAt`` and stops at the first run older than this (with
+                the default ``sort_dir="desc"``): no page after that one is requested.
+            created_before: Only runs created before this moment (the window is
+                ``since <= t < before``). Newest first, the pages of newer runs are read
+                and skipped; oldest first, the listing stops at the first run this late.
+            updated_since: As ``created_since``, on ``updatedAt``.
+            updated_before: As ``created_before``, on ``updatedAt``. One window per
+                listing: bounds on both fields, or a ``sort_by`` naming the other
+                field, are a ``ValueError``.
             partition_tokens: Deprecated: use ``resume_from``.
 
         Raises:
@@ -308,6 +324,10 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
             max_concurrency=max_concurrency,
             resume_from=resume_from,
             partition_tokens=partition_tokens,
+            created_since=created_since,
+            created_before=created_before,
+            updated_since=updated_since,
+            updated_before=updated_before,
         )
         return self._pager(Listing(spec, start), plan, progress)
 

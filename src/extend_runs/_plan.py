@@ -16,7 +16,8 @@ from typing import Any, Optional, Union
 from ._checkpoint import Checkpoint
 from ._fetchers import FetchPlan
 from ._listing import PARTITION_FIELDS, ListingSpec, Window
-from ._models import ListProcessorRunsParams
+from ._models import ListProcessorRunsParams, SortBy
+from ._times import TimeLike, aware_time
 
 __all__ = ["DEFAULT_MAX_CONCURRENCY", "plan_listing"]
 
@@ -33,9 +34,16 @@ def plan_listing(
     max_concurrency: Optional[int],
     resume_from: Optional[str],
     partition_tokens: Optional[Mapping[Any, Optional[str]]],
-    window: Optional[Window] = None,
+    created_since: Optional[TimeLike] = None,
+    created_before: Optional[TimeLike] = None,
+    updated_since: Optional[TimeLike] = None,
+    updated_before: Optional[TimeLike] = None,
 ) -> tuple[ListingSpec, Optional[Checkpoint], FetchPlan]:
     """Check a listing's options; return what to list, where to start and how to fetch."""
+    window = _window(params, created_since, created_before, updated_since, updated_before)
+    if window is not None:
+        sort_by = SortBy.CREATED_AT if window.field == "created_at" else SortBy.UPDATED_AT
+        params = params.model_copy(update={"sort_by": sort_by})
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be a whole number >= 0 or None, got {limit!r}")
     if not isinstance(prefetch, bool):
@@ -142,3 +150,44 @@ def _from_partition_tokens(tokens: Mapping[Any, Optional[str]], spec: ListingSpe
         given[label] = token
     lanes = tuple((given[label], 0) if label in given else None for label in labels)
     return Checkpoint(spec.fingerprint(), 0, lanes)
+
+
+def _window(
+    params: ListProcessorRunsParams,
+    created_since: Optional[TimeLike],
+    created_before: Optional[TimeLike],
+    updated_since: Optional[TimeLike],
+    updated_before: Optional[TimeLike],
+) -> Optional[Window]:
+    created = {"created_since": created_since, "created_before": created_before}
+    updated = {"updated_since": updated_since, "updated_before": updated_before}
+    given_created = {name: value for name, value in created.items() if value is not None}
+    given_updated = {name: value for name, value in updated.items() if value is not None}
+    if given_created and given_updated:
+        raise ValueError(
+            "a listing has one time window, on createdAt or on updatedAt: got "
+            f"{', '.join([*given_created, *given_updated])}"
+        )
+    given = given_created or given_updated
+    if not given:
+        return None
+    on_created = bool(given_created)
+    field = "created_at" if on_created else "updated_at"
+    wire = SortBy.CREATED_AT if on_created else SortBy.UPDATED_AT
+    if params.sort_by is not None and params.sort_by is not wire:
+        raise ValueError(
+            f"{next(iter(given))} orders the listing by {wire.value}; "
+            f"sort_by={params.sort_by.value!r} names the other field"
+        )
+    prefix = "created" if on_created else "updated"
+    since = given.get(f"{prefix}_since")
+    before = given.get(f"{prefix}_before")
+    since_at = None if since is None else aware_time(f"{prefix}_since", since)
+    before_at = None if before is None else aware_time(f"{prefix}_before", before)
+    if since_at is not None and before_at is not None and since_at >= before_at:
+        raise ValueError(
+            f"{prefix}_since must be earlier than {prefix}_before "
+            f"(the window is since <= t < before), got {since_at.isoformat()} and "
+            f"{before_at.isoformat()}"
+        )
+    return Window(field, since_at, before_at)  # type: ignore[arg-type]
