@@ -26,6 +26,7 @@ from ._exceptions import (
 )
 from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
 from ._types import NOT_GIVEN, NotGiven
+from ._watch import AsyncProcessorRunWatcher, ProcessorRunWatcher
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncClient",
     "AsyncProcessorRunPager",
+    "AsyncProcessorRunWatcher",
     "AuthenticationError",
     "BadRequestError",
     "Client",
@@ -88,6 +90,7 @@ __all__ = [
     "NotGiven",
     "PermissionDeniedError",
     "ProcessorRunPager",
+    "ProcessorRunWatcher",
     "ProcessorRunSource",
     "ProcessorRunStatus",
     "ProcessorRunSummary",

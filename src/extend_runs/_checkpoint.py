@@ -19,9 +19,10 @@ import zlib
 from dataclasses import dataclass
 from typing import Any, Optional
 
-__all__ = ["Checkpoint", "LanePosition", "fingerprint"]
+__all__ = ["Checkpoint", "LanePosition", "WatchPoint", "fingerprint"]
 
 _PREFIX = "c1."
+_WATCH_PREFIX = "w1."
 
 LanePosition = Optional[tuple[Optional[str], int]]
 """One partition: ``(cursor of its page, runs of that page consumed)``, ``None`` when done."""
@@ -51,28 +52,77 @@ class Checkpoint:
             "n": self.handed_out,
             "l": [None if lane is None else [lane[0], lane[1]] for lane in self.lanes],
         }
-        packed = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 9)
-        return _PREFIX + base64.urlsafe_b64encode(packed).decode()
+        return _pack(_PREFIX, body)
 
     @classmethod
     def decode(cls, text: object) -> Checkpoint:
         """Read a checkpoint string; :class:`ValueError` if it is not one."""
         problem = "resume_from must be a checkpoint string such as pager.checkpoint"
-        if not isinstance(text, str):
-            raise ValueError(f"{problem}, got {type(text).__name__}")
-        if not text.startswith(_PREFIX):
-            raise ValueError(f"{problem}; {_shown(text)} is not one")
+        body = _unpack(_PREFIX, text, problem)
         try:
-            packed = base64.urlsafe_b64decode(text[len(_PREFIX) :].encode("ascii"))
-            body = json.loads(zlib.decompress(packed))
             lanes = tuple(_lane(lane) for lane in body["l"])
             handed_out = body["n"]
             mark = body["f"]
-        except (binascii.Error, UnicodeError, ValueError, zlib.error, KeyError, TypeError):
-            raise ValueError(f"{problem}; {_shown(text)} is damaged or not one") from None
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one") from None
         if not isinstance(handed_out, int) or handed_out < 0 or not isinstance(mark, str):
-            raise ValueError(f"{problem}; {_shown(text)} is damaged or not one")
+            raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one")
         return cls(mark, handed_out, lanes)
+
+
+@dataclass(frozen=True)
+class WatchPoint:
+    """Where a watch stands: the newest change handed out, and the runs changed at that moment.
+
+    ``newest`` is ``None`` before the first poll (a fresh watch) or, with ``started``,
+    when the first poll found no run at all.
+    """
+
+    fingerprint: str
+    started: bool
+    newest: Optional[str]
+    """ISO-8601 ``updatedAt`` of the newest change handed out (or seen at the start)."""
+    ids_at_newest: tuple[str, ...]
+
+    def encode(self) -> str:
+        body = {"f": self.fingerprint, "s": self.started, "t": self.newest}
+        body["i"] = list(self.ids_at_newest)
+        return _pack(_WATCH_PREFIX, body)
+
+    @classmethod
+    def decode(cls, text: object) -> WatchPoint:
+        problem = "resume_from must be a checkpoint string such as watcher.checkpoint"
+        body = _unpack(_WATCH_PREFIX, text, problem)
+        try:
+            mark, started, newest, ids = body["f"], body["s"], body["t"], body["i"]
+        except (KeyError, TypeError):
+            raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one") from None
+        if (
+            not isinstance(mark, str)
+            or not isinstance(started, bool)
+            or not (newest is None or isinstance(newest, str))
+            or not isinstance(ids, list)
+            or not all(isinstance(each, str) for each in ids)
+        ):
+            raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one")
+        return cls(mark, started, newest, tuple(ids))
+
+
+def _pack(prefix: str, body: dict[str, Any]) -> str:
+    packed = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 9)
+    return prefix + base64.urlsafe_b64encode(packed).decode()
+
+
+def _unpack(prefix: str, text: object, problem: str) -> Any:
+    if not isinstance(text, str):
+        raise ValueError(f"{problem}, got {type(text).__name__}")
+    if not text.startswith(prefix):
+        raise ValueError(f"{problem}; {_shown(text)} is not one")
+    try:
+        packed = base64.urlsafe_b64decode(text[len(prefix) :].encode("ascii"))
+        return json.loads(zlib.decompress(packed))
+    except (binascii.Error, UnicodeError, ValueError, zlib.error):
+        raise ValueError(f"{problem}; {_shown(text)} is damaged or not one") from None
 
 
 def _lane(value: Any) -> LanePosition:

@@ -28,7 +28,7 @@ from ._sender import (
     SyncSender,
 )
 from ._settings import ClientSettings, resolve_settings
-from ._times import TimeLike
+from ._times import TimeLike, aware_time
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         SortByLike,
         SortDirLike,
     )
+    from ._watch import AsyncProcessorRunWatcher, ProcessorRunWatcher, WatchState
 
 PartitionBy = Literal["status", "processor_type", "source"]
 """A field a listing can be split on: every value of it is listed concurrently."""
@@ -57,10 +58,11 @@ __all__ = ["AsyncClient", "Client"]
 _HttpClientT = TypeVar("_HttpClientT", httpx.Client, httpx.AsyncClient)
 _PagerT = TypeVar("_PagerT")
 _PageT = TypeVar("_PageT")
-_ClientT = TypeVar("_ClientT", bound="_BaseClient[Any, Any, Any]")
+_WatcherT = TypeVar("_WatcherT")
+_ClientT = TypeVar("_ClientT", bound="_BaseClient[Any, Any, Any, Any]")
 
 
-class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
+class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
     """What both clients share; subclasses supply only the I/O."""
 
     _settings: ClientSettings
@@ -117,6 +119,11 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         raise NotImplementedError
 
     def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> _PagerT:
+        raise NotImplementedError
+
+    def _watcher(
+        self, params: ListProcessorRunsParams, state: WatchState, interval: float
+    ) -> _WatcherT:
         raise NotImplementedError
 
     def _get_page(self, query: dict[str, Any]) -> _PageT:
@@ -331,6 +338,86 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT]):
         )
         return self._pager(Listing(spec, start), plan, progress)
 
+    def watch_processor_runs(
+        self,
+        *,
+        status: Optional[ProcessorRunStatusLike] = None,
+        processor_id: Optional[str] = None,
+        processor_type: Optional[ProcessorTypeLike] = None,
+        source_id: Optional[str] = None,
+        source: Optional[ProcessorRunSourceLike] = None,
+        file_name_contains: Optional[str] = None,
+        max_page_size: Optional[int] = None,
+        since: Optional[TimeLike] = None,
+        interval: float = 30.0,
+        resume_from: Optional[str] = None,
+    ) -> _WatcherT:
+        """Watch for runs that are created or change, and yield each change once, as it comes.
+
+        Nothing is sent until you iterate. The first poll, at once, sees where the listing
+        stands: nothing older than its newest ``updatedAt`` is yielded (unless ``since``).
+        Then it polls every ``interval`` seconds, each poll listing by ``updatedAt``
+        newest first only down to what it has already seen, and yields each poll's
+        changes oldest first. A given ``(run.id, run.updated_at)`` is yielded once; a
+        change made while a poll is under way is yielded by that poll or the next.
+
+        Transient failures (no response, timeouts, 408, 409, 429 and 5xx once the
+        client's retries are spent) do not end the watch: they are logged as a WARNING on
+        the ``extend_runs`` logger and the next poll comes at the next interval. Other
+        errors (400, 401, 403, 404, a malformed answer) raise.
+
+        Args:
+            status: Only runs in this status (the other filters as in
+                :meth:`list_processor_runs`).
+            processor_id: Only runs of this processor.
+            processor_type: Only runs of this kind of processor.
+            source_id: Only runs created by this entity.
+            source: Only runs started this way.
+            file_name_contains: Only runs whose file name contains this text.
+            max_page_size: Runs per request, 1 to 1000.
+            since: Also yield the runs changed at or after this moment first (an aware
+                ``datetime`` or an ISO-8601 string), oldest first.
+            interval: Seconds between the starts of two polls, more than 0.
+            resume_from: A watcher's :attr:`~ProcessorRunWatcher.checkpoint`: continue a
+                watch with the same filters after a restart, with nothing lost.
+
+        Raises:
+            ValueError: before any request, for a bad filter, ``since``, ``interval`` or
+                checkpoint.
+
+        Example:
+            >>> from extend_runs import Client
+            >>> with Client() as client:
+            ...     watcher = client.watch_processor_runs(status="FAILED", interval=60)
+            ...     watcher.checkpoint.startswith("w1.")  # nothing sent yet
+            True
+        """
+        from ._checkpoint import WatchPoint
+        from ._models import SortBy, SortDir
+        from ._watch import WatchState
+
+        params = _listing_params(
+            None,
+            status=status,
+            processor_id=processor_id,
+            processor_type=processor_type,
+            source_id=source_id,
+            source=source,
+            file_name_contains=file_name_contains,
+            max_page_size=max_page_size,
+        ).model_copy(update={"sort_by": SortBy.UPDATED_AT, "sort_dir": SortDir.DESC})
+        if (
+            isinstance(interval, bool)
+            or not isinstance(interval, (int, float))
+            or not interval > 0
+            or interval == float("inf")
+        ):
+            raise ValueError(f"interval must be a number of seconds > 0, got {interval!r}")
+        moment = None if since is None else aware_time("since", since)
+        start = None if resume_from is None else WatchPoint.decode(resume_from)
+        state = WatchState(params, moment, start)
+        return self._watcher(params, state, float(interval))
+
     def list_processor_runs_page(
         self,
         *,
@@ -395,7 +482,9 @@ def _listing_params(
     return params
 
 
-class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
+class Client(
+    _BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage", "ProcessorRunWatcher"]
+):
     """A synchronous client for Extend's processor-run listings.
 
     Args:
@@ -446,6 +535,13 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
     def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> ProcessorRunPager:
         return ProcessorRunPager(self._sender.get_page, listing, plan, progress)
 
+    def _watcher(
+        self, params: ListProcessorRunsParams, state: WatchState, interval: float
+    ) -> ProcessorRunWatcher:
+        from ._watch import ProcessorRunWatcher
+
+        return ProcessorRunWatcher(self.list_processor_runs, params, state, interval)
+
     def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
         return self._sender.get_page(query)
 
@@ -469,7 +565,12 @@ class Client(_BaseClient[httpx.Client, ProcessorRunPager, "ProcessorRunsPage"]):
 
 
 class AsyncClient(
-    _BaseClient[httpx.AsyncClient, AsyncProcessorRunPager, Coroutine[Any, Any, "ProcessorRunsPage"]]
+    _BaseClient[
+        httpx.AsyncClient,
+        AsyncProcessorRunPager,
+        Coroutine[Any, Any, "ProcessorRunsPage"],
+        "AsyncProcessorRunWatcher",
+    ]
 ):
     """An asynchronous client; the same arguments and behaviour as :class:`Client`.
 
@@ -507,6 +608,13 @@ class AsyncClient(
 
     def _pager(self, listing: Listing, plan: FetchPlan, progress: bool) -> AsyncProcessorRunPager:
         return AsyncProcessorRunPager(self._sender.get_page, listing, plan, progress)
+
+    def _watcher(
+        self, params: ListProcessorRunsParams, state: WatchState, interval: float
+    ) -> AsyncProcessorRunWatcher:
+        from ._watch import AsyncProcessorRunWatcher
+
+        return AsyncProcessorRunWatcher(self.list_processor_runs, params, state, interval)
 
     async def _get_page(self, query: dict[str, Any]) -> ProcessorRunsPage:
         return await self._sender.get_page(query)
