@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import time
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import httpx
 
 from ._asgi import FakeExtendApp
+from ._clock import NowLike, clock_ms, from_ms
 from ._cursor import CursorCodec
-from ._data import Distribution, RunLike, generate_table, load_runs
+from ._data import Distribution, RunLike, generate_table, generation_window, load_runs
 from ._faults import Fault, FaultPredicate, FaultRule, FaultRules
 from ._handler import FakeResponse, Handler, HandlerSettings, HeadersLike, QueryLike
 from ._ratelimit import SlidingWindowLimiter
@@ -40,8 +42,13 @@ class FakeExtend:
     Args:
         runs: how many runs to generate (seeded by ``seed``), or the runs themselves as
             camelCase dicts or pydantic models. Extra keys ``source``, ``sourceId`` and
-            ``fileName`` are used for filtering and not served.
+            ``fileName`` are used for filtering and not served. Generated runs are
+            created over the 90 days up to ``now``.
         seed: seeds the generated runs, the cursor secret and the request ids.
+        now: the fake's clock, which places generated runs and stamps changes: ``None``
+            for the wall clock, an aware ``datetime`` for a clock that stands still there
+            (the same runs on every test run), or a callable returning an aware
+            ``datetime`` for a clock the test moves.
         distribution: how generated runs spread: ``"realistic"`` (70% ``PROCESSED``,
             skewed sources and processor types) or ``"even"`` (every status, source and
             type about equally often, e.g. to try partitioned listings).
@@ -50,7 +57,7 @@ class FakeExtend:
         latency: seconds added to every response.
         rate_limit: requests per second allowed (a sliding one-second window); beyond it,
             429 ``RATE_LIMIT_EXCEEDED`` with ``Retry-After``. ``None``: unlimited.
-        clock: the monotonic clock the rate limit reads (inject one in tests).
+        clock: the monotonic clock (seconds) the rate limit reads (inject one in tests).
         error_shape: ``"current"`` for ``{code, message, retryable, requestId}`` or
             ``"legacy"`` for ``{"success": false, "error": "..."}``.
         last_page_token: how the last page ends: ``"absent"`` (no ``nextPageToken``),
@@ -77,6 +84,7 @@ class FakeExtend:
         runs: Union[int, Iterable[RunLike]] = 0,
         *,
         seed: int = 0,
+        now: NowLike = None,
         distribution: Distribution = "realistic",
         api_key: str = DEFAULT_API_KEY,
         api_versions: Sequence[str] = API_VERSIONS,
@@ -94,8 +102,10 @@ class FakeExtend:
             raise ValueError("last_page_token must be 'absent', 'null' or 'empty'")
         if latency < 0:
             raise ValueError("latency must be >= 0")
+        self._clock = clock_ms(now)
         if isinstance(runs, int):
-            table = generate_table(runs, seed, distribution=distribution)
+            start_ms, end_ms = generation_window(None, None, self._clock())
+            table = generate_table(runs, seed, start_ms, end_ms, distribution)
         else:
             table = load_runs(runs)
         self._log = RequestLog()
@@ -151,9 +161,18 @@ class FakeExtend:
         self._handler.store.add(load_runs(runs))
 
     def add_generated_runs(
-        self, count: int, seed: int = 0, distribution: Distribution = "realistic"
+        self,
+        count: int,
+        seed: int = 0,
+        distribution: Distribution = "realistic",
+        *,
+        start: Optional[datetime] = None,
+        end: Optional[datetime] = None,
     ) -> None:
         """Add ``count`` generated runs, seeded by ``seed``, spread as ``distribution``.
+
+        They are created between ``start`` and ``end``: by default the 90 days up to the
+        fake's ``now()``, as in ``generate_runs``.
 
         Example:
             >>> fake = FakeExtend(runs=10)
@@ -161,7 +180,18 @@ class FakeExtend:
             >>> len(fake)
             15
         """
-        self._handler.store.add(generate_table(count, seed, distribution=distribution))
+        start_ms, end_ms = generation_window(start, end, self._clock())
+        self._handler.store.add(generate_table(count, seed, start_ms, end_ms, distribution))
+
+    def now(self) -> datetime:
+        """The fake's current time, an aware UTC ``datetime`` (see ``now=``).
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> FakeExtend(now=datetime(2026, 12, 1, tzinfo=timezone.utc)).now().isoformat()
+            '2026-12-01T00:00:00+00:00'
+        """
+        return from_ms(self._clock())
 
     def runs(
         self,
