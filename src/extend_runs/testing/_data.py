@@ -247,6 +247,20 @@ class RunTable:
             result.update(self.internal_fields(index))
         return result
 
+    def change(self, index: int, status: str, updated_ms: int) -> None:
+        """Give run ``index`` a new status and ``updatedAt``, and serve them from now on."""
+        millis = updated_ms % 1000 != 0
+        self.statuses[index] = status
+        self.updated_ms[index] = updated_ms
+        if self._fragments[index]:  # generated: render again on next use
+            self._millis[index] = millis
+            self.bodies[index] = None
+            return
+        wire: Dict[str, Any] = json.loads(self.body(index))
+        wire["status"] = status
+        wire["updatedAt"] = format_ms(updated_ms, millis)
+        self.bodies[index] = json.dumps(wire, separators=(",", ":")).encode()
+
     def add(
         self,
         *,
@@ -406,8 +420,13 @@ def generate_table(
     # run is updated after the end of the window: by default that is "now".
     table.created_ms = [ms - ms % 1000 for ms in created]
     table.updated_ms = [
-        min(ms if millis else ms - ms % 1000, end_ms) for ms, millis in zip(updated, table._millis)
+        ms if millis else ms - ms % 1000 for ms, millis in zip(updated, table._millis)
     ]
+    for i in range(count - 1, -1, -1):
+        if created[i] < end_ms - 30_000:
+            break  # runs are created in order: only the last few can end after end_ms
+        if table.updated_ms[i] > end_ms:
+            table.updated_ms[i], table._millis[i] = end_ms, end_ms % 1000 != 0
     table.source_ids = source_ids
     table._credits = credits
     return table
