@@ -108,7 +108,7 @@ class _Listing:
     sort_dir: str
     size: int
     digest: bytes
-    offset: int
+    after: Optional[Tuple[int, int]]
     token: Optional[str]
 
 
@@ -172,7 +172,10 @@ class Handler:
         invalid: Optional[str] = None
         try:
             listing = self._listing(items)
-            record = replace(record, page=listing.offset // listing.size + 1)
+            position = self.store.position(
+                listing.filters, listing.sort_by, listing.sort_dir, listing.after
+            )
+            record = replace(record, page=position // listing.size + 1)
         except _Invalid as error:
             invalid = str(error)
         response = self._respond(record, listing, invalid)
@@ -290,32 +293,34 @@ class Handler:
             | {"sortBy": sort_by, "sortDir": sort_dir}
         )
         token = params.get("nextPageToken")
-        offset = 0
+        after: Optional[Tuple[int, int]] = None
         if token is not None:
             if not token:
                 raise _Invalid("nextPageToken must not be empty; leave it out for the first page.")
             try:
-                offset = self._codec.decode(token, digest)
+                after = self._codec.decode(token, digest)
             except CursorError as error:
                 raise _Invalid(str(error)) from None
-        return _Listing(filters, sort_by, sort_dir, size, digest, offset, token)
+            if not self.store.has_row(after[1]):
+                raise _Invalid("nextPageToken is not a valid page token.")
+        return _Listing(filters, sort_by, sort_dir, size, digest, after, token)
 
     def _page(self, listing: _Listing, repeat_cursor: bool) -> FakeResponse:
         table = self.store.table
         render = table.body_with_internal if self.settings.include_internal_fields else table.body
-        bodies, more = self.store.page(
+        bodies, last = self.store.page(
             listing.filters,
             listing.sort_by,
             listing.sort_dir,
-            listing.offset,
+            listing.after,
             listing.size,
             render,
         )
         runs = b",".join(bodies)
         if repeat_cursor and listing.token is not None:
             tail = f',"nextPageToken":"{listing.token}"'
-        elif more:
-            token = self._codec.encode(listing.offset + len(bodies), listing.digest)
+        elif last is not None:
+            token = self._codec.encode(last[0], last[1], listing.digest)
             tail = f',"nextPageToken":"{token}"'
         else:
             tail = {"absent": "", "null": ',"nextPageToken":null', "empty": ',"nextPageToken":""'}[

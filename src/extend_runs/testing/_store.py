@@ -111,20 +111,48 @@ class RunStore:
         filters: Filters,
         sort_by: str,
         sort_dir: str,
-        offset: int,
+        after: Optional[Tuple[int, int]],
         size: int,
         render: Callable[[int], bytes],
-    ) -> Tuple[List[bytes], bool]:
-        """The served JSON of one page's runs, and whether more runs follow it."""
+    ) -> Tuple[List[bytes], Optional[Tuple[int, int]]]:
+        """One page: the served JSON of its runs, and the key of its last run if more follow.
+
+        ``after`` is the ``(sort_ms, row)`` of the last run already served (``None`` for the
+        first page): the page holds the runs that come after that key in the listing's
+        order, wherever that run is now. The key returned is ``(sort_ms, row)`` too.
+        """
         with self._lock:
             listing = self._listing(filters, sort_by)
-            total = len(listing)
+            column = _column(self._table, sort_by)
             if sort_dir == "asc":
-                chosen = listing[offset : offset + size]
+                start = 0 if after is None else self._bisect_key(listing, column, after, False)
+                chosen = listing[start : start + size]
+                more = start + size < len(listing)
             else:
-                end = max(total - offset, 0)
+                end = len(listing)
+                if after is not None:
+                    end = self._bisect_key(listing, column, after, True)
                 chosen = listing[max(end - size, 0) : end][::-1]
-            return [render(index) for index in chosen], offset + size < total
+                more = end > size
+            last = (column[chosen[-1]], chosen[-1]) if more and chosen else None
+            return [render(index) for index in chosen], last
+
+    def position(
+        self, filters: Filters, sort_by: str, sort_dir: str, after: Optional[Tuple[int, int]]
+    ) -> int:
+        """How many runs of the listing come before the point ``after`` (see ``page``)."""
+        if after is None:
+            return 0
+        with self._lock:
+            listing = self._listing(filters, sort_by)
+            column = _column(self._table, sort_by)
+            if sort_dir == "asc":
+                return self._bisect_key(listing, column, after, False)
+            return len(listing) - self._bisect_key(listing, column, after, True)
+
+    def has_row(self, row: int) -> bool:
+        """Whether ``row`` names a run (rows are never removed)."""
+        return 0 <= row < len(self._table)
 
     # -- writes -------------------------------------------------------------
 
@@ -341,6 +369,11 @@ class RunStore:
             else:
                 high = middle
         return low
+
+    def _bisect_key(
+        self, listing: List[int], column: List[int], key: Tuple[int, int], left: bool
+    ) -> int:
+        return self._bisect(listing, column, key[0], self._table.ids[key[1]], left)
 
     def _id_rows(self) -> Dict[str, int]:
         if self._rows is None:
