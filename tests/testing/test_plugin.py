@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,10 @@ from extend_runs.testing import FakeExtend, Fault
 
 def test_extend_fake_fixture(extend_fake: FakeExtend) -> None:
     assert len(extend_fake) == 250
-    assert extend_fake.runs() == FakeExtend(250, seed=0).runs()
+    same = FakeExtend(250, seed=0, now=extend_fake.now())
+    assert [run["id"] for run in extend_fake.runs()] == [run["id"] for run in same.runs()]
+    newest = datetime.fromisoformat(extend_fake.runs(sort_by="createdAt")[0]["createdAt"][:-1])
+    assert datetime.now(timezone.utc) - newest.replace(tzinfo=timezone.utc) < timedelta(minutes=5)
 
 
 def test_extend_client_lists_every_run(extend_client: Client, extend_fake: FakeExtend) -> None:

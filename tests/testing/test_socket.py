@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 
 import httpx
 import pytest
@@ -89,7 +90,9 @@ def test_the_official_sdk_lists_the_fakes_runs() -> None:
 
 
 def test_separate_process_prints_its_base_url() -> None:
+    now = "2026-12-01T09:30:00Z"
     command = [sys.executable, "-m", "extend_runs.testing", "--runs", "30", "--seed", "2"]
+    command += ["--now", now]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip()
@@ -99,9 +102,8 @@ def test_separate_process_prints_its_base_url() -> None:
             params={"maxPageSize": 100},
             headers=FakeExtend().auth_headers(),
         )
-        assert [run["id"] for run in response.json()["processorRuns"]] == [
-            run["id"] for run in FakeExtend(30, seed=2).runs()
-        ]
+        fixed = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        assert response.json()["processorRuns"] == FakeExtend(30, seed=2, now=fixed).runs()
         process.terminate()
         assert process.wait(10) == 0
 

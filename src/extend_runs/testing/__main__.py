@@ -10,6 +10,7 @@ import argparse
 import signal
 import sys
 import threading
+from datetime import datetime
 from typing import Any, List, Optional
 
 from ._data import DISTRIBUTIONS
@@ -25,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="port; 0 lets the OS choose (0)")
     parser.add_argument("--runs", type=int, default=250, help="runs to generate (250)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated runs (0)")
+    parser.add_argument(
+        "--now",
+        type=_moment,
+        default=None,
+        help="a fixed clock, ISO-8601 with an offset, e.g. 2026-12-01T00:00:00Z "
+        "(default: the wall clock); generated runs span the 90 days before it",
+    )
     parser.add_argument(
         "--distribution",
         choices=DISTRIBUTIONS,
@@ -48,12 +56,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give an offset or Z: {text!r}")
+    return moment
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse ``argv``, serve the fake and print its base URL; returns the exit status."""
     args = _parser().parse_args(argv)
     fake = FakeExtend(
         args.runs,
         seed=args.seed,
+        now=args.now,
         distribution=args.distribution,
         api_key=args.api_key,
         latency=args.latency,

@@ -10,7 +10,7 @@ from ._handler import FakeResponse
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-Handle = Callable[[str, str, bytes, "list[tuple[str, str]]"], FakeResponse]
+Handle = Callable[[str, str, bytes, "list[tuple[str, str]]", bytes], FakeResponse]
 
 
 class ConnectionDropped(Exception):
@@ -32,7 +32,8 @@ class FakeExtendApp:
         headers = [
             (name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]
         ]
-        answer = self._handle(scope["method"], scope["path"], scope["query_string"], headers)
+        body = await _read_body(receive)
+        answer = self._handle(scope["method"], scope["path"], scope["query_string"], headers, body)
         if answer.delay:
             await asyncio.sleep(answer.delay)
         start: Dict[str, Any] = {
@@ -49,6 +50,18 @@ class FakeExtendApp:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             raise ConnectionDropped("body truncated on purpose by a fault")
         await send({"type": "http.response.body", "body": answer.body})
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

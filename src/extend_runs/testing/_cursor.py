@@ -1,10 +1,13 @@
-"""Opaque, signed page cursors in the shape Extend documents (``xxx==:yyy=``).
+"""Opaque, signed keyset cursors in the shape Extend documents (``xxx==:yyy=``).
 
-A cursor is two base64 segments joined by ``:``. The first, 16 bytes, is the position in
-the listing (masked) and a short signature; the second, 32 bytes, is a keyed hash of the
-filters and sort. A cursor therefore stays valid for as long as the filters are unchanged,
-and is refused when it was altered or is sent with other filters. The page size is not
-part of the hash: a client may shrink its last page.
+A cursor is two base64 segments joined by ``:``. The first, 16 bytes, names the last run
+of the page it ends: that run's sort timestamp and its row in the fake's table (which
+stands for its id), masked, with a short signature. The second, 32 bytes, is a keyed hash
+of the filters and sort. The next page starts right after that run's place in the sort
+order, wherever the runs around it have moved since, so runs created or changed between
+two requests never shift a listing onto runs it has not served. A cursor is refused when
+it was altered or is sent with other filters. The page size is not part of it: a client
+may shrink its last page.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 
 class CursorError(ValueError):
@@ -36,16 +39,16 @@ class CursorCodec:
         )
         return self._mac(b"listing", canonical.encode())
 
-    def encode(self, offset: int, digest: bytes) -> str:
-        """The cursor for the run at ``offset`` of the listing identified by ``digest``."""
-        masked = offset ^ int.from_bytes(self._mac(b"mask", digest)[:8], "big")
-        position = masked.to_bytes(8, "big")
-        signature = self._mac(b"position", position, digest)[:8]
-        first = base64.b64encode(position + signature).decode()
+    def encode(self, sort_ms: int, row: int, digest: bytes) -> str:
+        """The cursor after run ``row`` (sorted at ``sort_ms``) in the listing ``digest``."""
+        payload = sort_ms.to_bytes(6, "big", signed=True) + row.to_bytes(4, "big")
+        signature = self._mac(b"position", payload, digest)[:6]
+        masked = bytes(a ^ b for a, b in zip(payload, self._mac(b"mask", digest, signature)))
+        first = base64.b64encode(signature + masked).decode()
         return f"{first}:{base64.b64encode(digest).decode()}"
 
-    def decode(self, token: str, digest: bytes) -> int:
-        """The offset a cursor points at; ``CursorError`` unless it was made for ``digest``."""
+    def decode(self, token: str, digest: bytes) -> Tuple[int, int]:
+        """The ``(sort_ms, row)`` a cursor names; ``CursorError`` unless made for ``digest``."""
         first, colon, second = token.partition(":")
         if not colon:
             raise CursorError("nextPageToken is not a valid page token.")
@@ -56,14 +59,13 @@ class CursorCodec:
             raise CursorError("nextPageToken is not a valid page token.") from None
         if len(head) != 16 or len(tail) != 32:
             raise CursorError("nextPageToken is not a valid page token.")
-        position, signature = head[:8], head[8:]
-        if not hmac.compare_digest(signature, self._mac(b"position", position, tail)[:8]):
+        signature, masked = head[:6], head[6:]
+        payload = bytes(a ^ b for a, b in zip(masked, self._mac(b"mask", tail, signature)))
+        if not hmac.compare_digest(signature, self._mac(b"position", payload, tail)[:6]):
             raise CursorError("nextPageToken is not a valid page token.")
         if not hmac.compare_digest(tail, digest):
             raise CursorError(
                 "nextPageToken was issued for other filters or sort order; send the same "
                 "parameters as the request that returned it."
             )
-        return int.from_bytes(position, "big") ^ int.from_bytes(
-            self._mac(b"mask", digest)[:8], "big"
-        )
+        return int.from_bytes(payload[:6], "big", signed=True), int.from_bytes(payload[6:], "big")

@@ -31,6 +31,8 @@ from typing import (
     cast,
 )
 
+from ._clock import to_ms, wall_clock_ms
+
 T = TypeVar("T")
 
 STATUSES = ("PENDING", "PROCESSING", "PROCESSED", "FAILED", "CANCELLED")
@@ -56,11 +58,8 @@ INTERNAL_FIELDS = ("source", "sourceId", "fileName")
 USAGE_START_MS = 1759795200000
 """2025-10-07T00:00:00Z in Unix milliseconds: runs created before it carry no ``usage``."""
 
-DEFAULT_START_MS = 1748736000000
-"""2025-06-01T00:00:00Z: where generated runs start by default."""
-
-DEFAULT_END_MS = 1767139200000
-"""2025-12-31T00:00:00Z: where generated runs end by default."""
+DEFAULT_SPAN_MS = 90 * 86_400_000
+"""How far back generated runs reach by default, in milliseconds: 90 days before ``end``."""
 
 Distribution = Literal["realistic", "even"]
 """How generated runs spread over statuses, sources and processor types."""
@@ -248,6 +247,20 @@ class RunTable:
             result.update(self.internal_fields(index))
         return result
 
+    def change(self, index: int, status: str, updated_ms: int) -> None:
+        """Give run ``index`` a new status and ``updatedAt``, and serve them from now on."""
+        millis = updated_ms % 1000 != 0
+        self.statuses[index] = status
+        self.updated_ms[index] = updated_ms
+        if self._fragments[index]:  # generated: render again on next use
+            self._millis[index] = millis
+            self.bodies[index] = None
+            return
+        wire: Dict[str, Any] = json.loads(self.body(index))
+        wire["status"] = status
+        wire["updatedAt"] = format_ms(updated_ms, millis)
+        self.bodies[index] = json.dumps(wire, separators=(",", ":")).encode()
+
     def add(
         self,
         *,
@@ -297,23 +310,45 @@ def _words(rng: random.Random, count: int) -> List[int]:
     return words.tolist()
 
 
+def generation_window(
+    start: Optional[datetime], end: Optional[datetime], now_ms: int
+) -> Tuple[int, int]:
+    """The ``(start, end)`` of generated runs in Unix milliseconds.
+
+    ``end`` defaults to ``now_ms`` rounded down to a whole second (so runs generated at
+    two moments differ only by a shift of every timestamp), ``start`` to 90 days before
+    ``end``.
+    """
+    end_ms = now_ms - now_ms % 1000 if end is None else to_ms(end, "end")
+    start_ms = end_ms - DEFAULT_SPAN_MS if start is None else to_ms(start, "start")
+    if end_ms <= start_ms:
+        raise ValueError("start must be before end (end defaults to now)")
+    return start_ms, end_ms
+
+
 def generate_table(
     count: int,
     seed: int = 0,
-    start_ms: int = DEFAULT_START_MS,
-    end_ms: int = DEFAULT_END_MS,
+    start_ms: Optional[int] = None,
+    end_ms: Optional[int] = None,
     distribution: Distribution = "realistic",
 ) -> RunTable:
     """``count`` runs, the same for the same arguments, created in time order.
 
-    ``distribution``: ``"realistic"`` (most runs ``PROCESSED``, sources and processor
-    types skewed as in a busy workspace) or ``"even"`` (each status, source and processor
-    type about equally often).
+    Runs are created between ``start_ms`` and ``end_ms`` (default: the 90 days up to now)
+    and none is updated after ``end_ms``. ``distribution``: ``"realistic"`` (most runs
+    ``PROCESSED``, sources and processor types skewed as in a busy workspace) or
+    ``"even"`` (each status, source and processor type about equally often).
     """
     if count < 0:
         raise ValueError("count must be >= 0")
+    if end_ms is None:
+        now_ms = wall_clock_ms()
+        end_ms = now_ms - now_ms % 1000
+    if start_ms is None:
+        start_ms = end_ms - DEFAULT_SPAN_MS
     if end_ms <= start_ms:
-        raise ValueError("end must be after start")
+        raise ValueError("start must be before end")
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"distribution must be 'realistic' or 'even', got {distribution!r}")
     even = distribution == "even"
@@ -381,11 +416,17 @@ def generate_table(
         else:
             credits.append(None)
     # Kept to the precision served (whole seconds, or milliseconds for some updatedAt), so
-    # that the order the fake sorts in is the order a client sees in the timestamps.
+    # that the order the fake sorts in is the order a client sees in the timestamps. No
+    # run is updated after the end of the window: by default that is "now".
     table.created_ms = [ms - ms % 1000 for ms in created]
     table.updated_ms = [
         ms if millis else ms - ms % 1000 for ms, millis in zip(updated, table._millis)
     ]
+    for i in range(count - 1, -1, -1):
+        if created[i] < end_ms - 30_000:
+            break  # runs are created in order: only the last few can end after end_ms
+        if table.updated_ms[i] > end_ms:
+            table.updated_ms[i], table._millis[i] = end_ms, end_ms % 1000 != 0
     table.source_ids = source_ids
     table._credits = credits
     return table
@@ -401,25 +442,42 @@ def generate_runs(
 ) -> List[Dict[str, Any]]:
     """Generate ``count`` realistic processor runs as camelCase wire dicts.
 
-    The same ``seed`` always gives the same runs. Each dict is a run summary as the
-    API serves it plus the internal fields ``source``, ``sourceId`` and ``fileName``,
-    which ``FakeExtend`` filters on but does not serve.
+    Runs are created between ``start`` and ``end``, in time order, and none is updated
+    after ``end``. By default they end now and reach back 90 days, so "the last 7 days"
+    finds runs. The same ``seed`` with the same ``start`` and ``end`` always gives the same
+    runs; with the default ``end``, runs made at another moment differ only by a shift of
+    every timestamp. Each dict is a run summary as the API serves it plus the internal
+    fields ``source``, ``sourceId`` and ``fileName``, which ``FakeExtend`` filters on but
+    does not serve.
 
     Args:
         count: how many runs.
         seed: seeds a private ``random.Random``; global random state is untouched.
-        start, end: aware datetimes bounding ``createdAt`` (default June to December 2025).
+        start: an aware datetime: the earliest ``createdAt`` (default: 90 days before
+            ``end``).
+        end: an aware datetime: the latest ``createdAt`` and ``updatedAt`` (default: now,
+            rounded down to a whole second).
         distribution: ``"realistic"`` (70% ``PROCESSED``, skewed sources and types) or
             ``"even"`` (every status, source and processor type about equally often).
 
+    Raises:
+        ValueError: ``start`` or ``end`` is naive, or ``start`` is not before ``end``.
+
     Example:
+        >>> from datetime import datetime, timezone
         >>> from extend_runs.testing import generate_runs
-        >>> runs = generate_runs(3, seed=7)
+        >>> runs = generate_runs(
+        ...     3,
+        ...     seed=7,
+        ...     start=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        ...     end=datetime(2026, 12, 1, tzinfo=timezone.utc),
+        ... )
         >>> runs[0]["id"].startswith("dpr_"), len(runs[0]["id"])
         (True, 25)
+        >>> [run["createdAt"][:10] for run in runs]
+        ['2026-11-17', '2026-11-23', '2026-12-01']
     """
-    start_ms = DEFAULT_START_MS if start is None else round(start.timestamp() * 1000)
-    end_ms = DEFAULT_END_MS if end is None else round(end.timestamp() * 1000)
+    start_ms, end_ms = generation_window(start, end, wall_clock_ms())
     table = generate_table(count, seed, start_ms, end_ms, distribution)
     return [table.wire(index, internal=True) for index in range(count)]
 

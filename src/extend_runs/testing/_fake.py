@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import time
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import httpx
 
 from ._asgi import FakeExtendApp
+from ._clock import NowLike, clock_ms, from_ms, to_ms
 from ._cursor import CursorCodec
-from ._data import Distribution, RunLike, generate_table, load_runs
+from ._data import Distribution, RunLike, generate_table, generation_window, load_runs
 from ._faults import Fault, FaultPredicate, FaultRule, FaultRules
 from ._handler import FakeResponse, Handler, HandlerSettings, HeadersLike, QueryLike
 from ._ratelimit import SlidingWindowLimiter
@@ -40,8 +42,13 @@ class FakeExtend:
     Args:
         runs: how many runs to generate (seeded by ``seed``), or the runs themselves as
             camelCase dicts or pydantic models. Extra keys ``source``, ``sourceId`` and
-            ``fileName`` are used for filtering and not served.
+            ``fileName`` are used for filtering and not served. Generated runs are
+            created over the 90 days up to ``now``.
         seed: seeds the generated runs, the cursor secret and the request ids.
+        now: the fake's clock, which places generated runs and stamps changes: ``None``
+            for the wall clock, an aware ``datetime`` for a clock that stands still there
+            (the same runs on every test run), or a callable returning an aware
+            ``datetime`` for a clock the test moves.
         distribution: how generated runs spread: ``"realistic"`` (70% ``PROCESSED``,
             skewed sources and processor types) or ``"even"`` (every status, source and
             type about equally often, e.g. to try partitioned listings).
@@ -50,7 +57,7 @@ class FakeExtend:
         latency: seconds added to every response.
         rate_limit: requests per second allowed (a sliding one-second window); beyond it,
             429 ``RATE_LIMIT_EXCEEDED`` with ``Retry-After``. ``None``: unlimited.
-        clock: the monotonic clock the rate limit reads (inject one in tests).
+        clock: the monotonic clock (seconds) the rate limit reads (inject one in tests).
         error_shape: ``"current"`` for ``{code, message, retryable, requestId}`` or
             ``"legacy"`` for ``{"success": false, "error": "..."}``.
         last_page_token: how the last page ends: ``"absent"`` (no ``nextPageToken``),
@@ -77,6 +84,7 @@ class FakeExtend:
         runs: Union[int, Iterable[RunLike]] = 0,
         *,
         seed: int = 0,
+        now: NowLike = None,
         distribution: Distribution = "realistic",
         api_key: str = DEFAULT_API_KEY,
         api_versions: Sequence[str] = API_VERSIONS,
@@ -94,8 +102,10 @@ class FakeExtend:
             raise ValueError("last_page_token must be 'absent', 'null' or 'empty'")
         if latency < 0:
             raise ValueError("latency must be >= 0")
+        self._clock = clock_ms(now)
         if isinstance(runs, int):
-            table = generate_table(runs, seed, distribution=distribution)
+            start_ms, end_ms = generation_window(None, None, self._clock())
+            table = generate_table(runs, seed, start_ms, end_ms, distribution)
         else:
             table = load_runs(runs)
         self._log = RequestLog()
@@ -107,7 +117,7 @@ class FakeExtend:
             else SlidingWindowLimiter(rate_limit, clock or time.monotonic)
         )
         self._handler = Handler(
-            RunStore(table),
+            RunStore(table, self._clock, seed),
             HandlerSettings(
                 api_key=api_key,
                 api_versions=tuple(api_versions),
@@ -151,9 +161,18 @@ class FakeExtend:
         self._handler.store.add(load_runs(runs))
 
     def add_generated_runs(
-        self, count: int, seed: int = 0, distribution: Distribution = "realistic"
+        self,
+        count: int,
+        seed: int = 0,
+        distribution: Distribution = "realistic",
+        *,
+        start: Optional[datetime] = None,
+        end: Optional[datetime] = None,
     ) -> None:
         """Add ``count`` generated runs, seeded by ``seed``, spread as ``distribution``.
+
+        They are created between ``start`` and ``end``: by default the 90 days up to the
+        fake's ``now()``, as in ``generate_runs``.
 
         Example:
             >>> fake = FakeExtend(runs=10)
@@ -161,7 +180,18 @@ class FakeExtend:
             >>> len(fake)
             15
         """
-        self._handler.store.add(generate_table(count, seed, distribution=distribution))
+        start_ms, end_ms = generation_window(start, end, self._clock())
+        self._handler.store.add(generate_table(count, seed, start_ms, end_ms, distribution))
+
+    def now(self) -> datetime:
+        """The fake's current time, an aware UTC ``datetime`` (see ``now=``).
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> FakeExtend(now=datetime(2026, 12, 1, tzinfo=timezone.utc)).now().isoformat()
+            '2026-12-01T00:00:00+00:00'
+        """
+        return from_ms(self._clock())
 
     def runs(
         self,
@@ -190,10 +220,105 @@ class FakeExtend:
         filters = Filters(
             status, processor_id, processor_type, source_id, source, file_name_contains
         )
-        store = self._handler.store
-        indices = store.listing(filters, sort_by)
-        ordered = indices if sort_dir == "asc" else indices[::-1]
-        return [store.table.wire(index, internal) for index in ordered]
+        return self._handler.store.wire_listing(filters, sort_by, sort_dir, internal)
+
+    def run(self, run_id: str, *, internal: bool = False) -> Dict[str, Any]:
+        """The run with id ``run_id`` as a wire dict; ``KeyError`` if there is none.
+
+        Example:
+            >>> fake = FakeExtend(runs=5, seed=1)
+            >>> first = fake.runs()[0]
+            >>> fake.run(first["id"]) == first
+            True
+        """
+        return self._handler.store.wire(run_id, internal)
+
+    def create_run(
+        self,
+        status: str = "PENDING",
+        *,
+        id: Optional[str] = None,
+        processor_id: Optional[str] = None,
+        processor_name: Optional[str] = None,
+        processor_version_id: Optional[str] = None,
+        processor_type: Optional[str] = None,
+        source: Optional[str] = None,
+        source_id: Optional[str] = None,
+        file_name: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """Create a run now, while the fake serves: thread-safe, seen by the next request.
+
+        Its ``createdAt`` and ``updatedAt`` are the fake's clock (never earlier than the
+        newest ``updatedAt`` the fake holds). A ``processor_id`` the fake already has
+        brings that processor's name, version and type; with none, the run belongs to
+        ``"Invoice Extractor"`` (``dp_fake_invoices``). ``source``, ``source_id`` and
+        ``file_name`` are filtered on but not served, as for loaded runs. The id is made up
+        (seeded by the fake's ``seed``) unless given.
+
+        Returns:
+            The new run as served, a camelCase dict.
+
+        Raises:
+            ValueError: an unknown status, type or source, or an id already taken.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> fake = FakeExtend(now=datetime(2026, 12, 1, tzinfo=timezone.utc))
+            >>> run = fake.create_run("PROCESSING", file_name="invoice_1.pdf")
+            >>> run["status"], run["createdAt"], run["updatedAt"]
+            ('PROCESSING', '2026-12-01T00:00:00Z', '2026-12-01T00:00:00Z')
+            >>> fake.runs(file_name_contains="invoice")[0]["id"] == run["id"]
+            True
+        """
+        given = {
+            "id": id,
+            "status": status,
+            "processorId": processor_id,
+            "processorName": processor_name,
+            "processorVersionId": processor_version_id,
+            "type": processor_type,
+            "source": source,
+            "sourceId": source_id,
+            "fileName": file_name,
+        }
+        fields = {name: value for name, value in given.items() if value is not None}
+        return self._handler.store.create(fields, self._handler.settings.include_internal_fields)
+
+    def update_run(
+        self,
+        run_id: str,
+        status: Optional[str] = None,
+        *,
+        updated_at: Optional[datetime] = None,
+    ) -> Dict[str, Any]:
+        """Change a run while the fake serves: a new ``status`` (if given), a later ``updatedAt``.
+
+        ``updatedAt`` moves forward on every call, status change or not: to
+        ``updated_at`` if given (an aware datetime later than the run's current
+        ``updatedAt``), else to the fake's clock, but never earlier than the newest
+        ``updatedAt`` the fake holds and always at least a millisecond after the run's own.
+        Thread-safe; the next request sees the change.
+
+        Returns:
+            The changed run as served, a camelCase dict.
+
+        Raises:
+            KeyError: no run has this id.
+            ValueError: an unknown status, or an ``updated_at`` that is not later.
+
+        Example:
+            >>> from datetime import datetime, timezone
+            >>> fake = FakeExtend(now=datetime(2026, 12, 1, tzinfo=timezone.utc))
+            >>> run = fake.create_run("PROCESSING")
+            >>> fake.update_run(run["id"], "FAILED")["updatedAt"]
+            '2026-12-01T00:00:00.001Z'
+            >>> fake.runs()[0]["status"]
+            'FAILED'
+        """
+        updated_ms = None if updated_at is None else to_ms(updated_at, "updated_at")
+        return self._handler.store.update(
+            run_id, status, updated_ms, self._handler.settings.include_internal_fields
+        )
 
     def _warm(self) -> None:
         """Sort the runs both ways now, so the first request does not pay for it."""
@@ -203,11 +328,17 @@ class FakeExtend:
     # -- requests -----------------------------------------------------------
 
     def handle(
-        self, method: str, path: str, query: QueryLike = "", headers: Optional[HeadersLike] = None
+        self,
+        method: str,
+        path: str,
+        query: QueryLike = "",
+        headers: Optional[HeadersLike] = None,
+        body: bytes = b"",
     ) -> FakeResponse:
         """Answer one request without any I/O: the fake's single implementation.
 
-        ``query`` is a raw query string (percent-encoded), a mapping or pairs.
+        ``query`` is a raw query string (percent-encoded), a mapping or pairs; ``body``
+        matters only to the control interface (``/_fake/...``).
 
         Example:
             >>> fake = FakeExtend(runs=3)
@@ -215,7 +346,7 @@ class FakeExtend:
             >>> answer.status_code, len(answer.json()["processorRuns"])
             (200, 2)
         """
-        return self._handler.handle(method, path, query, headers or {})
+        return self._handler.handle(method, path, query, headers or {}, body)
 
     def auth_headers(self, api_version: str = "2025-04-21") -> Dict[str, str]:
         """The headers a correct client sends: bearer key and API version.
@@ -334,6 +465,6 @@ class FakeExtend:
             yield base_url
 
     def _handle_raw(
-        self, method: str, path: str, query: bytes, headers: List[Tuple[str, str]]
+        self, method: str, path: str, query: bytes, headers: List[Tuple[str, str]], body: bytes
     ) -> FakeResponse:
-        return self._handler.handle(method, path, query, headers)
+        return self._handler.handle(method, path, query, headers, body)

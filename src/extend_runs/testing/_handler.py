@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from urllib.parse import parse_qsl
 
+from ._control import CONTROL_PREFIX, ControlError, control
 from ._cursor import CursorCodec, CursorError
 from ._data import PROCESSOR_TYPES, SOURCES, STATUSES, _id_block
 from ._faults import Fault, FaultRules
@@ -107,7 +108,7 @@ class _Listing:
     sort_dir: str
     size: int
     digest: bytes
-    offset: int
+    after: Optional[Tuple[int, int]]
     token: Optional[str]
 
 
@@ -150,9 +151,11 @@ class Handler:
         self._ids_lock = threading.Lock()
 
     def handle(
-        self, method: str, path: str, query: QueryLike, headers: HeadersLike
+        self, method: str, path: str, query: QueryLike, headers: HeadersLike, body: bytes = b""
     ) -> FakeResponse:
-        """Answer one request and record it."""
+        """Answer one request and record it (control requests are answered, not recorded)."""
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(method, path, body)
         items = _query_items(query)
         lowered = _headers(headers)
         params = dict(items)
@@ -169,7 +172,10 @@ class Handler:
         invalid: Optional[str] = None
         try:
             listing = self._listing(items)
-            record = replace(record, page=listing.offset // listing.size + 1)
+            position = self.store.position(
+                listing.filters, listing.sort_by, listing.sort_dir, listing.after
+            )
+            record = replace(record, page=position // listing.size + 1)
         except _Invalid as error:
             invalid = str(error)
         response = self._respond(record, listing, invalid)
@@ -178,6 +184,15 @@ class Handler:
         status = None if response.drop or response.send_bytes is not None else response.status_code
         self._log.append(replace(record, status_code=status))
         return response
+
+    def _control(self, method: str, path: str, body: bytes) -> FakeResponse:
+        try:
+            status, run = control(
+                self.store, method, path, body, self.settings.include_internal_fields
+            )
+        except ControlError as error:
+            return self._error(error.status, error.code, error.message, False)
+        return self._response(status, json.dumps(run).encode())
 
     def _respond(
         self, record: RecordedRequest, listing: Optional[_Listing], invalid: Optional[str]
@@ -278,27 +293,34 @@ class Handler:
             | {"sortBy": sort_by, "sortDir": sort_dir}
         )
         token = params.get("nextPageToken")
-        offset = 0
+        after: Optional[Tuple[int, int]] = None
         if token is not None:
             if not token:
                 raise _Invalid("nextPageToken must not be empty; leave it out for the first page.")
             try:
-                offset = self._codec.decode(token, digest)
+                after = self._codec.decode(token, digest)
             except CursorError as error:
                 raise _Invalid(str(error)) from None
-        return _Listing(filters, sort_by, sort_dir, size, digest, offset, token)
+            if not self.store.has_row(after[1]):
+                raise _Invalid("nextPageToken is not a valid page token.")
+        return _Listing(filters, sort_by, sort_dir, size, digest, after, token)
 
     def _page(self, listing: _Listing, repeat_cursor: bool) -> FakeResponse:
-        indices, more = self.store.page(
-            listing.filters, listing.sort_by, listing.sort_dir, listing.offset, listing.size
-        )
         table = self.store.table
         render = table.body_with_internal if self.settings.include_internal_fields else table.body
-        runs = b",".join([render(index) for index in indices])
+        bodies, last = self.store.page(
+            listing.filters,
+            listing.sort_by,
+            listing.sort_dir,
+            listing.after,
+            listing.size,
+            render,
+        )
+        runs = b",".join(bodies)
         if repeat_cursor and listing.token is not None:
             tail = f',"nextPageToken":"{listing.token}"'
-        elif more:
-            token = self._codec.encode(listing.offset + len(indices), listing.digest)
+        elif last is not None:
+            token = self._codec.encode(last[0], last[1], listing.digest)
             tail = f',"nextPageToken":"{token}"'
         else:
             tail = {"absent": "", "null": ',"nextPageToken":null', "empty": ',"nextPageToken":""'}[

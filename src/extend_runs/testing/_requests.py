@@ -20,7 +20,8 @@ class RecordedRequest:
         headers: the request headers, names in lower case.
         next_page_token: the cursor sent, if any.
         page: which page of its listing this request asks for (1 for no cursor, then
-            2, 3, ... at the requested page size), when the cursor is valid.
+            2, 3, ... at the requested page size, counted from where the cursor points
+            in the listing as it is now), when the cursor is valid.
         status_code: the status answered, or ``None`` when the connection was dropped
             (filled in once the request has been handled).
 

@@ -10,7 +10,7 @@ import httpx
 
 from ._handler import FakeResponse
 
-Handle = Callable[[str, str, bytes, "list[tuple[str, str]]"], FakeResponse]
+Handle = Callable[[str, str, bytes, "list[tuple[str, str]]", bytes], FakeResponse]
 
 
 class _CutStream(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -38,7 +38,7 @@ def _call(handle: Handle, request: httpx.Request) -> FakeResponse:
     headers = [
         (name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw
     ]
-    return handle(request.method, request.url.path, request.url.query, headers)
+    return handle(request.method, request.url.path, request.url.query, headers, request.content)
 
 
 def _to_httpx(answer: FakeResponse, request: httpx.Request) -> httpx.Response:
