@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -104,21 +105,28 @@ def test_export_csv_needs_an_output_path(docs_env: FakeExtend) -> None:
 def test_resume_from_checkpoint_after_a_crash(docs_env: FakeExtend, tmp_path: Path) -> None:
     output = tmp_path / "runs.jsonl"
     checkpoint = tmp_path / "runs.jsonl.checkpoint"
-    # The third page fails on every attempt: the export stops and saves its cursor.
+    # The third page fails on every attempt: the export stops and saves its checkpoint.
     docs_env.inject(Fault.rate_limited(retry_after=0), times=3, when=lambda r: r.page == 3)
     first = run_example("resume_from_checkpoint.py", docs_env, str(output))
     assert first.returncode == 1, first.stderr
     assert "stopped after 200 runs" in first.stderr
-    saved = json.loads(checkpoint.read_text(encoding="utf-8"))["next_page_token"]
-    assert saved == docs_env.requests[-1].next_page_token
+    saved = json.loads(checkpoint.read_text(encoding="utf-8"))
+    assert re.fullmatch(r"[A-Za-z0-9_.=-]+", saved["checkpoint"])
+    assert saved["bytes"] == output.stat().st_size
+    # A killed process may have written more after its last checkpoint, even half a line.
+    with output.open("a", encoding="utf-8") as sink:
+        sink.write('{"id": "written after the checkpoint"}\n{"id": "half a li')
 
+    docs_env.clear_requests()
     second = run_example("resume_from_checkpoint.py", docs_env, str(output))
     assert second.returncode == 0, second.stderr
-    assert "resuming from the saved cursor" in second.stdout
+    assert "resuming from the saved checkpoint" in second.stdout
+    assert "export complete: 50 runs written in this run" in second.stdout
     assert not checkpoint.exists()
     ids = [json.loads(line)["id"] for line in output.read_text(encoding="utf-8").splitlines()]
     expected = docs_env.runs(sort_by="createdAt", sort_dir="asc")
     assert ids == [run["id"] for run in expected]  # every run once, in order
+    assert len(docs_env.requests) == 1  # the failed page, fetched again
 
 
 def test_tune_retries_timeouts(docs_env: FakeExtend) -> None:
