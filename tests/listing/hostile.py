@@ -250,6 +250,9 @@ def _offset(token: str, listing: str) -> Optional[int]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle's algorithm on, each
+    # request on a kept-alive connection would wait ~40 ms for a delayed ACK.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -332,7 +335,9 @@ class _Server(ThreadingHTTPServer):
 def serving(hostile: HostileServer) -> Iterator[str]:
     """Serve ``hostile`` on 127.0.0.1 until the block ends; yields the base URL."""
     server = _Server(hostile)
-    thread = threading.Thread(target=server.serve_forever, name="hostile-server", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.02,), name="hostile-server", daemon=True
+    )
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
