@@ -171,11 +171,11 @@ def assert_same_listing(
     if mode not in PARTITIONED:
         assert ids(got) == list(expected_ids)
         return
-    assert Counter(ids(got)) == Counter(expected_ids), _difference(ids(got), expected_ids)
+    assert Counter(ids(got)) == Counter(expected_ids), difference(ids(got), expected_ids)
     assert out_of_order(got, sort_by, sort_dir) == []
 
 
-def _difference(got: Sequence[str], expected: Sequence[str]) -> str:
+def difference(got: Sequence[str], expected: Sequence[str]) -> str:
     extra = Counter(got) - Counter(expected)
     missing = Counter(expected) - Counter(got)
     return (
