@@ -15,7 +15,7 @@ import itertools
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import httpx
 
@@ -70,25 +70,36 @@ class Driver:
             )
         return Client(http_client=httpx.Client(transport=fake.transport()), **common)
 
-    def take(self, pager: Any, count: int, how: str = "break") -> list[ProcessorRunSummary]:
+    def take(
+        self,
+        pager: Any,
+        count: int,
+        how: str = "break",
+        taken: Optional[list[ProcessorRunSummary]] = None,
+    ) -> list[ProcessorRunSummary]:
         """Iterate ``pager`` for ``count`` runs, then leave the loop ``how``.
 
         ``how`` is ``"break"``, ``"islice"`` (sync only) or ``"exception"`` (raised in the
         loop body after the ``count``-th run was recorded, and caught outside the loop).
+        Runs are appended to ``taken`` (a new list if not given) as they arrive, so an
+        error from the listing leaves there the runs received before it.
         """
+        if taken is None:
+            taken = []
         if count == 0:
-            return []
+            return taken
         if how == "islice":
             assert not self.is_async, "islice needs a sync iterator"
-            return list(itertools.islice(pager, count))
-        taken: list[ProcessorRunSummary] = []
+            taken += itertools.islice(pager, count)
+            return taken
+        target = len(taken) + count
         if self.is_async:
-            asyncio.run(_take_async(pager, count, how, taken))
+            asyncio.run(_take_async(pager, target, how, taken))
         else:
             try:
                 for run in pager:
                     taken.append(run)
-                    if len(taken) == count:
+                    if len(taken) == target:
                         if how == "exception":
                             raise LeftTheLoop
                         break
@@ -117,11 +128,11 @@ class Driver:
         return asyncio.run(pager.to_dicts()) if self.is_async else pager.to_dicts()
 
 
-async def _take_async(pager: Any, count: int, how: str, taken: list[ProcessorRunSummary]) -> None:
+async def _take_async(pager: Any, target: int, how: str, taken: list[ProcessorRunSummary]) -> None:
     try:
         async for run in pager:
             taken.append(run)
-            if len(taken) == count:
+            if len(taken) == target:
                 if how == "exception":
                     raise LeftTheLoop
                 break
