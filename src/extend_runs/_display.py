@@ -13,6 +13,8 @@ from html import escape
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Optional
 
+from ._columns import COLUMNS, Column
+
 if TYPE_CHECKING:
     from ._models import ProcessorRunsPage, ProcessorRunSummary
 
@@ -35,15 +37,10 @@ _REPR_IDS = 3
 
 _status_of = attrgetter("status")
 
-_TABLE_COLUMNS = (
-    "id",
-    "status",
-    "type",
-    "processor_name",
-    "created_at (UTC)",
-    "updated_at (UTC)",
-    "credits",
+_TABLE_COLUMNS = tuple(
+    column for column in COLUMNS if column.name not in ("processor_id", "processor_version_id")
 )
+"""The columns of the HTML tables: every column but the processor's and its version's IDs."""
 
 
 class ListingTally:
@@ -78,20 +75,26 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _when(moment: datetime) -> str:
-    # Every run is in UTC; the column header says so, keeping the cells short.
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _cells(run: ProcessorRunSummary) -> dict[str, str]:
-    return {
-        "id": run.id,
-        "status": str(run.status),
-        "type": "" if run.type is None else str(run.type),
-        "processor_name": run.processor_name,
-        "created_at": _when(run.created_at),
-        "updated_at": _when(run.updated_at),
-        "credits": "" if run.usage is None else f"{run.usage.credits:g}",
-    }
+def _cell(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if kind == "time":
+        return _when(value)
+    if kind == "number":
+        return f"{value:g}"
+    return str(value)
+
+
+def _cells(run: ProcessorRunSummary) -> list[str]:
+    return [_cell(column.kind, column.value(run)) for column in _TABLE_COLUMNS]
+
+
+def _heading(column: Column) -> str:
+    # Every run is in UTC; the heading says so, keeping the cells short.
+    return f"{column.name} (UTC)" if column.kind == "time" else column.name
 
 
 def _counts(by_status: Counter[str]) -> dict[str, int]:
@@ -111,9 +114,9 @@ def _counts_html(by_status: Counter[str]) -> str:
 def _table_html(runs: list[ProcessorRunSummary]) -> str:
     if not runs:
         return ""
-    head = "".join(f"<th>{name}</th>" for name in _TABLE_COLUMNS)
+    head = "".join(f"<th>{_heading(column)}</th>" for column in _TABLE_COLUMNS)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{escape(value)}</td>" for value in _cells(run).values()) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(value)}</td>" for value in _cells(run)) + "</tr>"
         for run in runs
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
