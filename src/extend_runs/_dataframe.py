@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ._columns import COLUMN_NAMES, COLUMNS
 
+Run = Any
+"""A run summary, read by attribute only (this module does not import the models)."""
+Page = Any
+"""A page of runs, read for its ``processor_runs``."""
+
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
-    from ._models import ProcessorRunsPage, ProcessorRunSummary
 
 __all__ = ["FrameBuilder", "import_pandas", "run_to_dict"]
 
@@ -35,7 +39,7 @@ def import_pandas() -> Any:
     return pandas
 
 
-def run_to_dict(run: ProcessorRunSummary) -> dict[str, Any]:
+def run_to_dict(run: Run) -> dict[str, Any]:
     """One run as a flat dict of plain values, keyed by the run's columns in order.
 
     ``status`` and ``type`` are plain strings (``type`` may be ``None``), the timestamps
@@ -68,7 +72,7 @@ class FrameBuilder:
     def __init__(self) -> None:
         self._columns: dict[str, list[Any]] = {name: [] for name in COLUMN_NAMES}
 
-    def add(self, runs: Iterable[ProcessorRunSummary]) -> None:
+    def add(self, runs: Iterable[Run]) -> None:
         """Append these runs' values; the runs themselves are not kept."""
         runs = runs if isinstance(runs, list) else list(runs)
         for column in COLUMNS:
@@ -79,12 +83,12 @@ class FrameBuilder:
                 values = (_NAN if value is None else value for value in values)
             self._columns[column.name].extend(values)
 
-    def add_pages(self, pages: Iterable[ProcessorRunsPage]) -> FrameBuilder:
+    def add_pages(self, pages: Iterable[Page]) -> FrameBuilder:
         for page in pages:
             self.add(page.processor_runs)
         return self
 
-    async def add_async_pages(self, pages: AsyncIterable[ProcessorRunsPage]) -> FrameBuilder:
+    async def add_async_pages(self, pages: AsyncIterable[Page]) -> FrameBuilder:
         async for page in pages:
             self.add(page.processor_runs)
         return self

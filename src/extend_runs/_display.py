@@ -11,12 +11,14 @@ from collections import Counter
 from datetime import datetime, timezone
 from html import escape
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from ._columns import COLUMNS, Column
 
-if TYPE_CHECKING:
-    from ._models import ProcessorRunsPage, ProcessorRunSummary
+Run = Any
+"""A run summary, read by attribute only (this module does not import the models)."""
+Page = Any
+"""A page of runs: ``processor_runs`` and ``next_page_token``."""
 
 __all__ = [
     "PREVIEW_ROWS",
@@ -58,9 +60,9 @@ class ListingTally:
         # Keyed by the status as parsed: an enum member equals and hashes as its value,
         # and counting members skips building a string per run.
         self.by_status: Counter[str] = Counter()
-        self.preview: list[ProcessorRunSummary] = []
+        self.preview: list[Run] = []
 
-    def add(self, page: ProcessorRunsPage) -> None:
+    def add(self, page: Page) -> None:
         runs = page.processor_runs
         self.pages += 1
         self.runs += len(runs)
@@ -88,7 +90,7 @@ def _cell(kind: str, value: Any) -> str:
     return str(value)
 
 
-def _cells(run: ProcessorRunSummary) -> list[str]:
+def _cells(run: Run) -> list[str]:
     return [_cell(column.kind, column.value(run)) for column in _TABLE_COLUMNS]
 
 
@@ -111,7 +113,7 @@ def _counts_html(by_status: Counter[str]) -> str:
     return f"<p>By status: {parts}</p>"
 
 
-def _table_html(runs: list[ProcessorRunSummary]) -> str:
+def _table_html(runs: list[Run]) -> str:
     if not runs:
         return ""
     head = "".join(f"<th>{_heading(column)}</th>" for column in _TABLE_COLUMNS)
@@ -128,7 +130,7 @@ def _box(name: str, headline: str, *parts: str) -> str:
     return f'<div class="extend-runs"><p><strong>{escape(name)}</strong>{headline}</p>{body}</div>'
 
 
-def run_repr(run: ProcessorRunSummary) -> str:
+def run_repr(run: Run) -> str:
     credits = None if run.usage is None else run.usage.credits
     return (
         f"{type(run).__name__}(id={run.id!r}, status={str(run.status)!r}, "
@@ -139,11 +141,11 @@ def run_repr(run: ProcessorRunSummary) -> str:
     )
 
 
-def run_html(run: ProcessorRunSummary) -> str:
+def run_html(run: Run) -> str:
     return _box(type(run).__name__, "", _table_html([run]))
 
 
-def page_repr(page: ProcessorRunsPage) -> str:
+def page_repr(page: Page) -> str:
     runs = page.processor_runs
     ids = [run.id for run in runs[:_REPR_IDS]]
     more = f" +{len(runs) - len(ids)} more" if len(runs) > len(ids) else ""
@@ -154,7 +156,7 @@ def page_repr(page: ProcessorRunsPage) -> str:
     )
 
 
-def page_html(page: ProcessorRunsPage) -> str:
+def page_html(page: Page) -> str:
     runs = page.processor_runs
     token = page.next_page_token
     more_pages = (
