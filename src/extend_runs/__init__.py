@@ -26,8 +26,8 @@ from ._exceptions import (
 )
 from ._pagination import AsyncProcessorRunPager, ProcessorRunPager
 from ._types import NOT_GIVEN, NotGiven
-from ._watch import AsyncProcessorRunWatcher, ProcessorRunWatcher
 from ._version import __version__
+from ._watch import AsyncProcessorRunWatcher, ProcessorRunWatcher
 
 if TYPE_CHECKING:
     from ._models import (
@@ -90,10 +90,10 @@ __all__ = [
     "NotGiven",
     "PermissionDeniedError",
     "ProcessorRunPager",
-    "ProcessorRunWatcher",
     "ProcessorRunSource",
     "ProcessorRunStatus",
     "ProcessorRunSummary",
+    "ProcessorRunWatcher",
     "ProcessorRunsPage",
     "ProcessorType",
     "RateLimitError",

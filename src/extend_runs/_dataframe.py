@@ -11,33 +11,21 @@ from collections.abc import AsyncIterable, Iterable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Optional
 
-from ._models import ProcessorRunStatus, ProcessorType
+from ._columns import COLUMN_NAMES, COLUMNS
+
+Run = Any
+"""A run summary, read by attribute only (this module does not import the models)."""
+Page = Any
+"""A page of runs, read for its ``processor_runs``."""
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
-    from ._models import ProcessorRunsPage, ProcessorRunSummary
 
-__all__ = ["COLUMNS", "FrameBuilder", "import_pandas", "run_to_dict"]
-
-COLUMNS = (
-    "id",
-    "status",
-    "type",
-    "processor_id",
-    "processor_name",
-    "processor_version_id",
-    "created_at",
-    "updated_at",
-    "credits",
-)
-"""The keys of :func:`run_to_dict` and the columns of every DataFrame, in order.
-
-There is no ``source`` column: the run summary does not carry it (``source`` is a filter of
-the listing, not a field of its runs).
-"""
+__all__ = ["FrameBuilder", "import_pandas", "run_to_dict"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_NAN = float("nan")
 
 
 def import_pandas() -> Any:
@@ -51,24 +39,14 @@ def import_pandas() -> Any:
     return pandas
 
 
-def run_to_dict(run: ProcessorRunSummary) -> dict[str, Any]:
-    """One run as a flat dict of plain values, keyed by :data:`COLUMNS`.
+def run_to_dict(run: Run) -> dict[str, Any]:
+    """One run as a flat dict of plain values, keyed by the run's columns in order.
 
     ``status`` and ``type`` are plain strings (``type`` may be ``None``), the timestamps
     aware :class:`~datetime.datetime` objects, and ``credits`` is ``usage.credits`` or
     ``None`` when the run has no usage.
     """
-    return {
-        "id": run.id,
-        "status": str(run.status),
-        "type": None if run.type is None else str(run.type),
-        "processor_id": run.processor_id,
-        "processor_name": run.processor_name,
-        "processor_version_id": run.processor_version_id,
-        "created_at": run.created_at,
-        "updated_at": run.updated_at,
-        "credits": None if run.usage is None else run.usage.credits,
-    }
+    return {column.name: column.value(run) for column in COLUMNS}
 
 
 def _epoch_ns(moment: datetime) -> int:
@@ -92,28 +70,25 @@ class FrameBuilder:
     """Collects runs into plain columns, page by page, and makes one DataFrame at the end."""
 
     def __init__(self) -> None:
-        self._columns: dict[str, list[Any]] = {name: [] for name in COLUMNS}
+        self._columns: dict[str, list[Any]] = {name: [] for name in COLUMN_NAMES}
 
-    def add(self, runs: Iterable[ProcessorRunSummary]) -> None:
+    def add(self, runs: Iterable[Run]) -> None:
         """Append these runs' values; the runs themselves are not kept."""
-        columns = self._columns
-        for run in runs:
-            columns["id"].append(run.id)
-            columns["status"].append(str(run.status))
-            columns["type"].append(None if run.type is None else str(run.type))
-            columns["processor_id"].append(run.processor_id)
-            columns["processor_name"].append(run.processor_name)
-            columns["processor_version_id"].append(run.processor_version_id)
-            columns["created_at"].append(_epoch_ns(run.created_at))
-            columns["updated_at"].append(_epoch_ns(run.updated_at))
-            columns["credits"].append(float("nan") if run.usage is None else run.usage.credits)
+        runs = runs if isinstance(runs, list) else list(runs)
+        for column in COLUMNS:
+            values: Iterable[Any] = map(column.value, runs)
+            if column.kind == "time":
+                values = map(_epoch_ns, values)
+            elif column.kind == "number":
+                values = (_NAN if value is None else value for value in values)
+            self._columns[column.name].extend(values)
 
-    def add_pages(self, pages: Iterable[ProcessorRunsPage]) -> FrameBuilder:
+    def add_pages(self, pages: Iterable[Page]) -> FrameBuilder:
         for page in pages:
             self.add(page.processor_runs)
         return self
 
-    async def add_async_pages(self, pages: AsyncIterable[ProcessorRunsPage]) -> FrameBuilder:
+    async def add_async_pages(self, pages: AsyncIterable[Page]) -> FrameBuilder:
         async for page in pages:
             self.add(page.processor_runs)
         return self
@@ -123,30 +98,25 @@ class FrameBuilder:
         pd = import_pandas()
         import numpy  # a dependency of pandas
 
-        columns = self._columns
-
-        def category(name: str, known: Iterable[str]) -> Any:
-            values = columns[name]
-            return pd.Categorical(values, categories=_categories(known, values))
-
-        def timestamps(name: str) -> Any:
-            # From integer nanoseconds so the dtype is datetime64[ns, UTC] on every pandas.
-            return pd.to_datetime(numpy.asarray(columns[name], dtype="int64"), unit="ns", utc=True)
-
-        data = {
-            "id": columns["id"],
-            "status": category("status", (member.value for member in ProcessorRunStatus)),
-            "type": category("type", (member.value for member in ProcessorType)),
-            "processor_id": columns["processor_id"],
-            "processor_name": columns["processor_name"],
-            "processor_version_id": columns["processor_version_id"],
-            "created_at": timestamps("created_at"),
-            "updated_at": timestamps("updated_at"),
-            "credits": numpy.asarray(columns["credits"], dtype="float64"),
-        }
+        data: dict[str, Any] = {}
+        for column in COLUMNS:
+            values = self._columns[column.name]
+            if column.kind == "category":
+                data[column.name] = pd.Categorical(
+                    values, categories=_categories(column.categories, values)
+                )
+            elif column.kind == "time":
+                # From integer nanoseconds so the dtype is datetime64[ns, UTC] on every pandas.
+                data[column.name] = pd.to_datetime(
+                    numpy.asarray(values, dtype="int64"), unit="ns", utc=True
+                )
+            elif column.kind == "number":
+                data[column.name] = numpy.asarray(values, dtype="float64")
+            else:
+                data[column.name] = values
         frame = pd.DataFrame({name: pd.Series(values) for name, values in data.items()})
-        for name in ("id", "processor_id", "processor_name", "processor_version_id"):
-            if not columns[name]:
+        for column in COLUMNS:
+            if column.kind == "text" and not self._columns[column.name]:
                 # An empty list would give float64; keep an empty listing's dtypes stable.
-                frame[name] = frame[name].astype(pd.Series(["x"]).dtype)
+                frame[column.name] = frame[column.name].astype(pd.Series(["x"]).dtype)
         return frame

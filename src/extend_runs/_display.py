@@ -11,10 +11,14 @@ from collections import Counter
 from datetime import datetime, timezone
 from html import escape
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
-if TYPE_CHECKING:
-    from ._models import ProcessorRunsPage, ProcessorRunSummary
+from ._columns import COLUMNS, Column
+
+Run = Any
+"""A run summary, read by attribute only (this module does not import the models)."""
+Page = Any
+"""A page of runs: ``processor_runs`` and ``next_page_token``."""
 
 __all__ = [
     "PREVIEW_ROWS",
@@ -35,15 +39,10 @@ _REPR_IDS = 3
 
 _status_of = attrgetter("status")
 
-_TABLE_COLUMNS = (
-    "id",
-    "status",
-    "type",
-    "processor_name",
-    "created_at (UTC)",
-    "updated_at (UTC)",
-    "credits",
+_TABLE_COLUMNS = tuple(
+    column for column in COLUMNS if column.name not in ("processor_id", "processor_version_id")
 )
+"""The columns of the HTML tables: every column but the processor's and its version's IDs."""
 
 
 class ListingTally:
@@ -61,9 +60,9 @@ class ListingTally:
         # Keyed by the status as parsed: an enum member equals and hashes as its value,
         # and counting members skips building a string per run.
         self.by_status: Counter[str] = Counter()
-        self.preview: list[ProcessorRunSummary] = []
+        self.preview: list[Run] = []
 
-    def add(self, page: ProcessorRunsPage, used: Optional[int] = None) -> None:
+    def add(self, page: Page, used: Optional[int] = None) -> None:
         """Count a fetched page, or only its first ``used`` runs (the rest past a limit)."""
         runs = page.processor_runs if used is None else page.processor_runs[:used]
         self.pages += 1
@@ -79,20 +78,26 @@ def _plural(count: int, noun: str) -> str:
 
 
 def _when(moment: datetime) -> str:
-    # Every run is in UTC; the column header says so, keeping the cells short.
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _cells(run: ProcessorRunSummary) -> dict[str, str]:
-    return {
-        "id": run.id,
-        "status": str(run.status),
-        "type": "" if run.type is None else str(run.type),
-        "processor_name": run.processor_name,
-        "created_at": _when(run.created_at),
-        "updated_at": _when(run.updated_at),
-        "credits": "" if run.usage is None else f"{run.usage.credits:g}",
-    }
+def _cell(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if kind == "time":
+        return _when(value)
+    if kind == "number":
+        return f"{value:g}"
+    return str(value)
+
+
+def _cells(run: Run) -> list[str]:
+    return [_cell(column.kind, column.value(run)) for column in _TABLE_COLUMNS]
+
+
+def _heading(column: Column) -> str:
+    # Every run is in UTC; the heading says so, keeping the cells short.
+    return f"{column.name} (UTC)" if column.kind == "time" else column.name
 
 
 def _counts(by_status: Counter[str]) -> dict[str, int]:
@@ -109,12 +114,12 @@ def _counts_html(by_status: Counter[str]) -> str:
     return f"<p>By status: {parts}</p>"
 
 
-def _table_html(runs: list[ProcessorRunSummary]) -> str:
+def _table_html(runs: list[Run]) -> str:
     if not runs:
         return ""
-    head = "".join(f"<th>{name}</th>" for name in _TABLE_COLUMNS)
+    head = "".join(f"<th>{_heading(column)}</th>" for column in _TABLE_COLUMNS)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{escape(value)}</td>" for value in _cells(run).values()) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(value)}</td>" for value in _cells(run)) + "</tr>"
         for run in runs
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
@@ -126,7 +131,7 @@ def _box(name: str, headline: str, *parts: str) -> str:
     return f'<div class="extend-runs"><p><strong>{escape(name)}</strong>{headline}</p>{body}</div>'
 
 
-def run_repr(run: ProcessorRunSummary) -> str:
+def run_repr(run: Run) -> str:
     credits = None if run.usage is None else run.usage.credits
     return (
         f"{type(run).__name__}(id={run.id!r}, status={str(run.status)!r}, "
@@ -137,11 +142,11 @@ def run_repr(run: ProcessorRunSummary) -> str:
     )
 
 
-def run_html(run: ProcessorRunSummary) -> str:
+def run_html(run: Run) -> str:
     return _box(type(run).__name__, "", _table_html([run]))
 
 
-def page_repr(page: ProcessorRunsPage) -> str:
+def page_repr(page: Page) -> str:
     runs = page.processor_runs
     ids = [run.id for run in runs[:_REPR_IDS]]
     more = f" +{len(runs) - len(ids)} more" if len(runs) > len(ids) else ""
@@ -152,7 +157,7 @@ def page_repr(page: ProcessorRunsPage) -> str:
     )
 
 
-def page_html(page: ProcessorRunsPage) -> str:
+def page_html(page: Page) -> str:
     runs = page.processor_runs
     token = page.next_page_token
     more_pages = (

@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .._dataframe import COLUMNS
+from .._columns import COLUMN_NAMES, COLUMNS
 from .._models import ProcessorRunSummary
 
 FORMATS = ("table", "json", "jsonl", "csv")
 """The values of ``--format``."""
 
-CSV_COLUMNS = COLUMNS
+CSV_COLUMNS = COLUMN_NAMES
 """The header row of ``--format csv``, in order: the same columns as ``to_pandas()``."""
 
 _EXTENSIONS = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -52,19 +52,19 @@ def run_record(run: ProcessorRunSummary) -> dict[str, Any]:
     return run.model_dump(mode="json", by_alias=True)
 
 
+def _csv_cell(kind: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if kind == "time":
+        return str(value.isoformat())
+    if kind == "number":
+        return repr(value)
+    return str(value)
+
+
 def csv_row(run: ProcessorRunSummary) -> list[str]:
     """A run as one row of :data:`CSV_COLUMNS`."""
-    return [
-        run.id,
-        str(run.status),
-        "" if run.type is None else str(run.type),
-        run.processor_id,
-        run.processor_name,
-        run.processor_version_id,
-        run.created_at.isoformat(),
-        run.updated_at.isoformat(),
-        "" if run.usage is None else repr(run.usage.credits),
-    ]
+    return [_csv_cell(column.kind, column.value(run)) for column in COLUMNS]
 
 
 class PageWriter:
