@@ -69,6 +69,14 @@ def _moment(text: str) -> datetime:
 def main(argv: Optional[List[str]] = None) -> int:
     """Parse ``argv``, serve the fake and print its base URL; returns the exit status."""
     args = _parser().parse_args(argv)
+    try:
+        import uvicorn  # noqa: F401  (only to fail early, before generating any run)
+    except ImportError:
+        print(
+            "python -m extend_runs.testing needs uvicorn: pip install 'extend-runs[testing]'",
+            file=sys.stderr,
+        )
+        return 1
     fake = FakeExtend(
         args.runs,
         seed=args.seed,

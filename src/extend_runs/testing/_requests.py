@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Dict, List, Optional, Tuple
 
+SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+"""Headers whose values ``repr(RecordedRequest)`` hides."""
 
-@dataclass(frozen=True)
+_REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True, repr=False)
 class RecordedRequest:
     """One request the fake received, as sent.
+
+    ``headers`` holds what was sent, API key included, for tests to check; the repr (and
+    so a failing assertion's message or a log line) shows ``Authorization`` as
+    ``Bearer [redacted]``.
 
     Attributes:
         number: 1 for the fake's first request, then 2, 3, ...
@@ -42,6 +51,22 @@ class RecordedRequest:
     next_page_token: Optional[str] = None
     page: Optional[int] = None
     status_code: Optional[int] = None
+
+    def __repr__(self) -> str:
+        shown = []
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if field.name == "headers":
+                value = {name: _redact(name, text) for name, text in value.items()}
+            shown.append(f"{field.name}={value!r}")
+        return f"RecordedRequest({', '.join(shown)})"
+
+
+def _redact(name: str, value: str) -> str:
+    if name.lower() not in SECRET_HEADERS:
+        return value
+    scheme, space, _ = value.partition(" ")
+    return f"{scheme} {_REDACTED}" if space and name.lower() != "cookie" else _REDACTED
 
 
 class RequestLog:
