@@ -47,3 +47,15 @@ RETRYABLE_STATUS_CODES = frozenset({408, 409, 429})
 
 LOGGER_NAME = "extend_runs"
 """The name of the logger that records each request at DEBUG."""
+
+AUTO_AHEAD_RATIO = 1.5
+"""With ``prefetch="auto"``: fetch ahead once a request takes this many times longer than
+the caller took over the page before (plus :data:`AUTO_AHEAD_MARGIN`)."""
+
+AUTO_AHEAD_MARGIN = 0.002
+"""Seconds: the least a request must outlast the caller's time over a page before
+``prefetch="auto"`` fetches ahead, so that a fast local server never turns it on."""
+
+WHOLE_LISTING_PAGE_SIZE = 1000
+"""Runs per request asked for by calls that consume a whole listing (``to_pandas()``,
+``to_dicts()``) when no ``max_page_size`` was given: one request instead of a hundred."""

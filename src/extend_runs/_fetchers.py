@@ -2,9 +2,11 @@
 
 A fetcher does I/O and nothing else. It asks the listing for the cursor and query of a
 lane's next page, sends the request, and hands the page back through ``receive``; the
-listing decides whether the page is still wanted. With ``ahead``, each lane's next page
+listing decides whether the page is still wanted. Fetching ahead, each lane's next page
 is requested as soon as its current one arrives, so it is ready (or on its way) when the
-caller gets there; ``workers`` bounds the requests in flight.
+caller gets there; ``workers`` bounds the requests in flight. In ``"auto"`` mode a
+fetcher starts inline and fetches ahead only while the network is what the caller waits
+for (:class:`AutoAhead` decides).
 
 Closing a fetcher abandons what is in flight without waiting for the page: a thread's
 wait (backoff, pacing) ends at once and the connection whose body it reads is shut down;
@@ -14,10 +16,12 @@ accepted it.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Literal, Optional, Union
 
+from ._constants import AUTO_AHEAD_MARGIN, AUTO_AHEAD_RATIO
 from ._stopping import StopSignal, bind_stop_signal
 
 if TYPE_CHECKING:
@@ -26,9 +30,10 @@ if TYPE_CHECKING:
     from ._listing import Listing
     from ._models import ProcessorRunsPage
 
-__all__ = ["AsyncFetcher", "FetchPlan", "SyncFetcher"]
+__all__ = ["AsyncFetcher", "AutoAhead", "FetchPlan", "SyncFetcher"]
 
 Receive = Callable[[int, Optional[str], "ProcessorRunsPage"], None]
+Ahead = Union[bool, Literal["auto"]]
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,57 @@ class FetchPlan:
 
     workers: int = 1
     """Requests in flight at most."""
-    ahead: bool = False
-    """Request each lane's next page while the caller works through the current one."""
+    ahead: Ahead = False
+    """Request each lane's next page while the caller works through the current one;
+    ``"auto"``: only while that pays (see :class:`AutoAhead`)."""
+
+
+class AutoAhead:
+    """Decides when fetching ahead pays: the rule of ``prefetch="auto"``, without I/O.
+
+    Fetching ahead overlaps the wait for the next page with the caller's work on the
+    current one; with no wait to overlap, the second thread only adds hand-offs. So: turn
+    it on once a request has taken noticeably longer (``AUTO_AHEAD_RATIO`` times, plus
+    ``AUTO_AHEAD_MARGIN``) than the caller took over the page before; turn it off once a
+    request takes less than the caller's time over a page, when there is nothing left
+    to hide.
+    """
+
+    __slots__ = ("_clock", "_returned", "consumed", "on")
+
+    def __init__(self, on: bool = False, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.on = on
+        self._clock = clock
+        self._returned: Optional[float] = None
+        self.consumed = 0.0
+        """Seconds the caller spent over the last page."""
+
+    def caller_arrived(self) -> None:
+        """The caller has used up its page and asks for the next."""
+        if self._returned is not None:
+            self.consumed = self._clock() - self._returned
+
+    def caller_left(self) -> None:
+        """The caller has its next page."""
+        self._returned = self._clock()
+
+    def request_took(self, seconds: float) -> None:
+        """A request (sent inline or ahead) took ``seconds`` from send to parsed page."""
+        if self._returned is None:
+            return  # the first page: nothing to compare with yet
+        if not self.on:
+            self.on = seconds > self.consumed * AUTO_AHEAD_RATIO + AUTO_AHEAD_MARGIN
+        elif seconds < self.consumed:
+            self.on = False
+
+
+def _timed(get_page: Callable[[dict[str, Any]], ProcessorRunsPage]) -> Callable[..., Any]:
+    def fetch(query: dict[str, Any]) -> tuple[ProcessorRunsPage, float]:
+        started = time.perf_counter()
+        page = get_page(query)
+        return page, time.perf_counter() - started
+
+    return fetch
 
 
 class SyncFetcher:
@@ -51,45 +105,43 @@ class SyncFetcher:
         receive: Receive,
         plan: FetchPlan,
     ) -> None:
-        self._get_page = get_page
+        self._get_page = _timed(get_page)
         self._listing = listing
         self._receive = receive
-        self._ahead = plan.ahead
-        self._pending: dict[int, tuple[Optional[str], Future[ProcessorRunsPage]]] = {}
+        self._workers = plan.workers
+        self._auto = AutoAhead(on=plan.ahead is True)
+        self._adapts = plan.ahead == "auto"
+        self._pending: dict[int, tuple[Optional[str], Future[tuple[ProcessorRunsPage, float]]]] = {}
         self._stop: Optional[StopSignal] = None
         self._executor: Optional[ThreadPoolExecutor] = None
-        if plan.ahead:
-            self._stop = StopSignal()
-            self._executor = ThreadPoolExecutor(
-                max_workers=plan.workers,
-                thread_name_prefix="extend-runs-fetch",
-                initializer=bind_stop_signal,
-                initargs=(self._stop,),
-            )
+        if self._auto.on:
             for lane in range(listing.lane_count):  # every partition's first page at once
                 self._start(lane)
 
     def fetch(self, lanes: list[int]) -> None:
         """Get the next page of each of ``lanes`` into the listing."""
-        if self._executor is None:
-            for lane in lanes:
+        auto = self._auto
+        auto.caller_arrived()
+        for lane in lanes:
+            if auto.on:
+                self._start(lane)
+        for lane in lanes:
+            entry = self._pending.pop(lane, None)
+            if entry is not None:
+                token, (page, took) = entry[0], entry[1].result()
+            else:
                 request = self._listing.request(lane)
-                if request is not None:
-                    self._receive(lane, request[0], self._get_page(request[1]))
-            return
-        for lane in lanes:
-            self._start(lane)
-        for lane in lanes:
-            entry = self._pending.get(lane)
-            if entry is None:
-                continue
-            page = entry[1].result()
-            del self._pending[lane]
-            self._receive(lane, entry[0], page)
-            self._start(lane)
+                if request is None:
+                    continue
+                token, (page, took) = request[0], self._get_page(request[1])
+            if self._adapts:
+                auto.request_took(took)
+            self._receive(lane, token, page)
+            if auto.on:
+                self._start(lane)
+        auto.caller_left()
 
     def _start(self, lane: int) -> None:
-        assert self._executor is not None
         request = self._listing.request(lane)
         entry = self._pending.get(lane)
         if entry is not None:
@@ -97,19 +149,27 @@ class SyncFetcher:
                 return  # already on its way
             entry[1].cancel()
             del self._pending[lane]
-        if request is not None:
-            self._pending[lane] = (request[0], self._executor.submit(self._get_page, request[1]))
+        if request is None:
+            return
+        if self._executor is None:
+            self._stop = StopSignal()
+            self._executor = ThreadPoolExecutor(
+                max_workers=self._workers,
+                thread_name_prefix="extend-runs-fetch",
+                initializer=bind_stop_signal,
+                initargs=(self._stop,),
+            )
+        self._pending[lane] = (request[0], self._executor.submit(self._get_page, request[1]))
 
     def close(self) -> None:
         """Abandon every request in flight, without waiting for any."""
-        if self._executor is None:
-            return
-        assert self._stop is not None
-        self._stop.set()
+        if self._stop is not None:
+            self._stop.set()
         for _, future in self._pending.values():
             future.cancel()
         self._pending.clear()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
 
 
 class AsyncFetcher:
@@ -125,39 +185,47 @@ class AsyncFetcher:
         self._get_page = get_page
         self._listing = listing
         self._receive = receive
-        self._ahead = plan.ahead
-        self._pending: dict[int, tuple[Optional[str], asyncio.Task[ProcessorRunsPage]]] = {}
+        self._workers = plan.workers
+        self._auto = AutoAhead(on=plan.ahead is True)
+        self._adapts = plan.ahead == "auto"
+        self._pending: dict[int, tuple[Optional[str], asyncio.Task[Any]]] = {}
         self._slots: Optional[asyncio.Semaphore] = None
-        if plan.ahead:
-            import asyncio
-
-            self._slots = asyncio.Semaphore(plan.workers)
+        if self._auto.on:
             for lane in range(listing.lane_count):
                 self._start(lane)
 
     async def fetch(self, lanes: list[int]) -> None:
         """Get the next page of each of ``lanes`` into the listing."""
-        if self._slots is None:
-            for lane in lanes:
+        auto = self._auto
+        auto.caller_arrived()
+        for lane in lanes:
+            if auto.on:
+                self._start(lane)
+        for lane in lanes:
+            entry = self._pending.pop(lane, None)
+            if entry is not None:
+                token, (page, took) = entry[0], await entry[1]
+            else:
                 request = self._listing.request(lane)
-                if request is not None:
-                    self._receive(lane, request[0], await self._get_page(request[1]))
-            return
-        for lane in lanes:
-            self._start(lane)
-        for lane in lanes:
-            entry = self._pending.get(lane)
-            if entry is None:
-                continue
-            page = await entry[1]
-            del self._pending[lane]
-            self._receive(lane, entry[0], page)
-            self._start(lane)
+                if request is None:
+                    continue
+                token, (page, took) = request[0], await self._timed(request[1])
+            if self._adapts:
+                auto.request_took(took)
+            self._receive(lane, token, page)
+            if auto.on:
+                self._start(lane)
+        auto.caller_left()
 
-    async def _limited(self, query: dict[str, Any]) -> ProcessorRunsPage:
+    async def _timed(self, query: dict[str, Any]) -> tuple[ProcessorRunsPage, float]:
+        started = time.perf_counter()
+        page = await self._get_page(query)
+        return page, time.perf_counter() - started
+
+    async def _limited(self, query: dict[str, Any]) -> tuple[ProcessorRunsPage, float]:
         assert self._slots is not None
         async with self._slots:
-            return await self._get_page(query)
+            return await self._timed(query)
 
     def _start(self, lane: int) -> None:
         import asyncio
@@ -169,9 +237,11 @@ class AsyncFetcher:
                 return
             _abandon(entry[1])
             del self._pending[lane]
-        if request is not None:
-            task = asyncio.ensure_future(self._limited(request[1]))
-            self._pending[lane] = (request[0], task)
+        if request is None:
+            return
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._workers)
+        self._pending[lane] = (request[0], asyncio.ensure_future(self._limited(request[1])))
 
     async def aclose(self) -> None:
         """Cancel every request in flight; wait only for the cancellations to take effect."""

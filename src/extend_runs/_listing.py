@@ -350,6 +350,11 @@ class Listing:
         lane = self._state.lanes[0]
         return None if lane.finished else lane.fetch_token
 
+    def prefer_page_size(self, size: int) -> None:
+        """Ask for ``size`` runs a page from now on, unless the caller chose a page size."""
+        if self.spec.params.max_page_size is None and self.spec.limit is None:
+            self._queries = [{**query, "maxPageSize": size} for query in self._queries]
+
     # -- changes of state ------------------------------------------------------------
 
     def accept(self, lane: int, token: Optional[str], page: ProcessorRunsPage) -> bool:

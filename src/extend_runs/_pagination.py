@@ -16,6 +16,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import _display
+from ._constants import WHOLE_LISTING_PAGE_SIZE
 from ._fetchers import AsyncFetcher, FetchPlan, SyncFetcher
 from ._pacing import Pacer
 from ._progress import ProgressBar
@@ -115,6 +116,16 @@ class _PagerBase:
             return None
         return self._listing.partition_tokens()
 
+    def _fetch_plan(self, kind: HandoutKind) -> FetchPlan:
+        """The plan, except that consuming a whole listing fetches in big pages, ahead
+        of the caller while that pays (``prefetch="auto"``), unless told otherwise."""
+        if kind != "chunk":
+            return self._plan
+        self._listing.prefer_page_size(WHOLE_LISTING_PAGE_SIZE)
+        if self._plan.ahead is False:
+            return FetchPlan(workers=self._plan.workers, ahead="auto")
+        return self._plan
+
     def _check_pages(self) -> None:
         if self._listing.lane_count > 1:
             raise ValueError(
@@ -207,7 +218,7 @@ class ProcessorRunPager(_PagerBase):
     def _walk(self, kind: HandoutKind) -> Generator[Any, None, None]:
         listing = self._listing
         with self._receiving() as receive:
-            fetcher = SyncFetcher(self._get_page, listing, receive, self._plan)
+            fetcher = SyncFetcher(self._get_page, listing, receive, self._fetch_plan(kind))
             try:
                 while True:
                     # Handed out by a built-in iterator, so a run counts as yielded
@@ -254,11 +265,11 @@ class ProcessorRunPager(_PagerBase):
         from ._dataframe import run_to_dict
 
         with self._listing.transaction():
-            runs = self._walk("runs")
+            chunks = self._walk("chunk")
             try:
-                return [run_to_dict(run) for run in runs]
+                return [run_to_dict(run) for runs in chunks for run in runs]
             finally:
-                runs.close()
+                chunks.close()
 
 
 class AsyncProcessorRunPager(_PagerBase):
@@ -301,7 +312,7 @@ class AsyncProcessorRunPager(_PagerBase):
     async def _walk(self, kind: HandoutKind) -> AsyncGenerator[Any, None]:
         listing = self._listing
         with self._receiving() as receive:
-            fetcher = AsyncFetcher(self._get_page, listing, receive, self._plan)
+            fetcher = AsyncFetcher(self._get_page, listing, receive, self._fetch_plan(kind))
             try:
                 while True:
                     # No step between advancing the built-in iterator and the yield can be
@@ -342,8 +353,8 @@ class AsyncProcessorRunPager(_PagerBase):
         from ._dataframe import run_to_dict
 
         with self._listing.transaction():
-            runs = self._walk("runs")
+            chunks = self._walk("chunk")
             try:
-                return [run_to_dict(run) async for run in runs]
+                return [run_to_dict(run) async for runs in chunks for run in runs]
             finally:
-                await runs.aclose()
+                await chunks.aclose()

@@ -155,8 +155,10 @@ def test_pager_to_pandas_does_not_hold_every_run_model(harness: Harness) -> None
 
     frame = run(harness, harness.pager(counting), "to_pandas")
     assert len(frame) == page_size * pages
-    # At most the page being converted (and the one just parsed) is alive at any time.
-    assert max(alive) <= 2 * page_size, alive
+    # At most the page being converted, the one just parsed and, when the slow requests
+    # of this test make it fetch ahead, the one in flight are alive at any time (counted
+    # above what other tests' modules keep alive before the first request).
+    assert max(alive) - alive[0] <= 3 * page_size, alive
 
 
 def test_without_pandas_the_error_names_the_extra(

@@ -1,0 +1,82 @@
+"""prefetch="auto": fetch ahead only while the network is what the caller waits for."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from extend_runs import Client
+from extend_runs._fetchers import AutoAhead
+from tests.conftest import API_KEY, Harness
+from tests.perf.server import ListingServer, make_runs
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def walk(auto: AutoAhead, clock: Clock, pages: list[tuple[float, float]]) -> list[bool]:
+    """Feed (caller's time over a page, the request's time) pairs; the decision after each."""
+    decisions = []
+    for consumed, took in pages:
+        clock.now += consumed
+        auto.caller_arrived()
+        clock.now += took
+        auto.request_took(took)
+        auto.caller_left()
+        decisions.append(auto.on)
+    return decisions
+
+
+@pytest.mark.parametrize(
+    ("pages", "expected"),
+    [
+        # A fast local server: requests as quick as the caller's work; never on.
+        ([(0.0, 0.003), (0.004, 0.003), (0.004, 0.003), (0.004, 0.003)], [False] * 4),
+        # 250 ms a page against 2 ms of work: on from the second page and stays on.
+        ([(0.0, 0.25), (0.002, 0.25), (0.002, 0.25), (0.002, 0.25)], [False, True, True, True]),
+        # On while slow; off once a request takes less than the caller's time over a page.
+        (
+            [(0.0, 0.25), (0.002, 0.25), (0.002, 0.001), (0.004, 0.001)],
+            [False, True, False, False],
+        ),
+        # A caller slower than the network has nothing to gain.
+        ([(0.0, 0.05), (0.2, 0.05), (0.2, 0.05)], [False, False, False]),
+    ],
+)
+def test_auto_ahead_turns_on_when_requests_outlast_the_callers_work(
+    pages: list[tuple[float, float]], expected: list[bool]
+) -> None:
+    clock = Clock()
+    assert walk(AutoAhead(clock=clock), clock, pages) == expected
+
+
+def test_prefetch_auto_lists_exactly_the_plain_listing(harness: Harness) -> None:
+    runs = make_runs(95)
+    plain, _ = harness.collect(ListingServer(runs), max_page_size=10)
+    auto, _ = harness.collect(ListingServer(runs), max_page_size=10, prefetch="auto")
+    assert [run.id for run in auto] == [run.id for run in plain]
+
+
+def test_a_whole_listing_is_fetched_in_pages_of_1000_unless_told_otherwise() -> None:
+    server = ListingServer(make_runs(30))
+    client = Client(
+        api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(server))
+    )
+    assert len(client.list_processor_runs().to_dicts()) == 30
+    assert {request.url.params["maxPageSize"] for request in server.requests} == {"1000"}
+    server.requests.clear()
+    assert len(client.list_processor_runs(max_page_size=7).to_dicts()) == 30
+    assert {request.url.params["maxPageSize"] for request in server.requests} == {"7"}
+    server.requests.clear()
+    assert len(list(client.list_processor_runs())) == 30  # a plain loop: the server's default
+    assert all("maxPageSize" not in request.url.params for request in server.requests)
+
+
+def test_prefetch_takes_true_false_or_auto_only() -> None:
+    with pytest.raises(ValueError, match="prefetch must be True, False or 'auto'"):
+        Client(api_key=API_KEY).list_processor_runs(prefetch="always")  # type: ignore[arg-type]
