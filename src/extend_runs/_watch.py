@@ -55,13 +55,14 @@ class _Mark(NamedTuple):
 
     def after(self, runs: Iterable[ProcessorRunSummary]) -> _Mark:
         """The mark once ``runs`` (oldest first) have been handed out too."""
-        newest, ids = self.newest, set(self.ids)
+        newest, ids, changed = self.newest, set(self.ids), False
         for run in runs:
+            changed = True
             if newest is None or run.updated_at > newest:
                 newest, ids = run.updated_at, {run.id}
             elif run.updated_at == newest:
                 ids.add(run.id)
-        return _Mark(True, newest, frozenset(ids))
+        return _Mark(True, newest, frozenset(ids)) if changed else self
 
 
 class _Batch(NamedTuple):

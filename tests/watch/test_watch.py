@@ -6,6 +6,9 @@ import asyncio
 import itertools
 import logging
 import random
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -13,6 +16,7 @@ from typing import Any
 import pytest
 
 from extend_runs import AsyncClient, AuthenticationError, Client
+from extend_runs._checkpoint import WatchPoint
 from extend_runs.testing import FakeExtend, Fault, RecordedRequest, generate_runs
 
 pytestmark = pytest.mark.integration
@@ -197,3 +201,62 @@ def test_bad_arguments_are_refused_before_any_request(fake: tuple[FakeExtend, st
             with pytest.raises(ValueError, match=message):
                 client.watch_processor_runs(**kwargs)
     assert server.requests == []
+
+
+def _first_poll_seen(server: FakeExtend) -> threading.Event:
+    """Set once the fake has answered the watch's first request."""
+    seen = threading.Event()
+
+    def note(request: RecordedRequest) -> bool:
+        seen.set()
+        return False
+
+    server.inject(Fault.server_error(500), times=None, when=note)
+    return seen
+
+
+def test_close_from_another_thread_ends_the_wait_between_polls(
+    fake: tuple[FakeExtend, str],
+) -> None:
+    server, url = fake
+    polled = _first_poll_seen(server)
+    with Client(api_key=server.api_key, base_url=url) as client:
+        watcher = client.watch_processor_runs(interval=3600)
+        yielded: list[Any] = []
+        loop = threading.Thread(target=lambda: yielded.extend(watcher), daemon=True)
+        loop.start()
+        assert polled.wait(10)
+        watcher.close()
+        loop.join(timeout=10)  # an hour-long wait would still be running
+        assert not loop.is_alive() and yielded == []
+    assert list(watcher) == []
+
+
+def test_ctrl_c_during_the_wait_between_polls_propagates_at_once(
+    fake: tuple[FakeExtend, str],
+) -> None:
+    server, url = fake
+    interval = 3600.0
+    started = threading.Event()
+
+    def interrupt() -> None:
+        # Once the first poll is over (the watch has started), the loop is in its wait.
+        for _ in range(10_000):
+            if WatchPoint.decode(watcher.checkpoint).started:
+                break
+            started.wait(0.001)
+        # A real SIGINT, as Ctrl-C sends: it wakes a blocked wait, as a flag would not.
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    with Client(api_key=server.api_key, base_url=url) as client:
+        watcher = client.watch_processor_runs(interval=interval)
+        threading.Thread(target=interrupt, daemon=True).start()
+        began = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            list(watcher)
+        # Not a speed claim: without an interruptible wait it would have sat out the hour.
+        assert time.monotonic() - began < interval / 10
+        # Paused, not broken: its checkpoint resumes it, and the next poll finds the change.
+        created = server.create_run("FAILED")
+        resumed = client.watch_processor_runs(interval=interval, resume_from=watcher.checkpoint)
+        assert next(iter(resumed)).id == created["id"]
