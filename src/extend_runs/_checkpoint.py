@@ -85,7 +85,7 @@ class WatchPoint:
     ids_at_newest: tuple[str, ...]
 
     def encode(self) -> str:
-        body = {"f": self.fingerprint, "s": self.started, "t": self.newest}
+        body: dict[str, Any] = {"f": self.fingerprint, "s": self.started, "t": self.newest}
         body["i"] = list(self.ids_at_newest)
         return _pack(_WATCH_PREFIX, body)
 
@@ -94,7 +94,8 @@ class WatchPoint:
         problem = "resume_from must be a checkpoint string such as watcher.checkpoint"
         body = _unpack(_WATCH_PREFIX, text, problem)
         try:
-            mark, started, newest, ids = body["f"], body["s"], body["t"], body["i"]
+            mark, started, newest = body["f"], body["s"], body["t"]
+            ids: list[Any] = body["i"]
         except (KeyError, TypeError):
             raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one") from None
         if (
@@ -105,7 +106,7 @@ class WatchPoint:
             or not all(isinstance(each, str) for each in ids)
         ):
             raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one")
-        return cls(mark, started, newest, tuple(ids))
+        return cls(mark, started, newest, tuple(str(each) for each in ids))
 
 
 def _pack(prefix: str, body: dict[str, Any]) -> str:

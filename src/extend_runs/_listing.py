@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice, product
 from operator import attrgetter, ge, le, length_hint
-from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple, Optional, Union, cast
 
 from ._checkpoint import Checkpoint, LanePosition, fingerprint
 from ._constants import MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LENGTH
@@ -179,9 +179,7 @@ class _Handout:
         """For a merge: the index into the lanes' concatenated runs of each item."""
         self.lane_ranges = lane_ranges
         """For a merge: each lane's slice of the concatenated runs."""
-        self.iterator = iter(items)
-        if consumed:
-            self.iterator.__setstate__(consumed)  # type: ignore[attr-defined]
+        self.iterator = _positioned(items, consumed)
 
     def consumed(self) -> int:
         return len(self.items) - length_hint(self.iterator)
@@ -210,13 +208,15 @@ class _Handout:
 
     def rewound(self, consumed: int) -> _Handout:
         """The same hand-out, with only the first ``consumed`` items handed out."""
-        copy = object.__new__(_Handout)
-        for name in _Handout.__slots__:
-            setattr(copy, name, getattr(self, name))
-        copy.iterator = iter(self.items)
-        if consumed:
-            copy.iterator.__setstate__(consumed)  # type: ignore[attr-defined]
-        return copy
+        return _Handout(
+            self.items,
+            self.kind,
+            self.base,
+            page=self.page,
+            order=self.order,
+            lane_ranges=self.lane_ranges,
+            consumed=consumed,
+        )
 
 
 class _State(NamedTuple):
@@ -523,15 +523,16 @@ class Listing:
     def _advance_merge(self, state: _State, remaining: Optional[int], handed_out: int) -> bool:
         key, descending = self._key, self._descending
         lanes = state.lanes
-        open_lanes = [lane for lane in lanes if not lane.finished and lane.page is not None]
-        bound = None
-        if open_lanes:
-            # A lane with pages to come can still bring runs as late as its last loaded
-            # one (ties included), so every loaded run ordered no later than the latest of
-            # those last runs is final: that is the batch. Equal keys may come later too,
-            # which is fine: ties may be in any order.
-            last = [key(lane.page.processor_runs[lane.end - 1]) for lane in open_lanes]  # type: ignore[union-attr]
-            bound = max(last) if descending else min(last)
+        # A lane with pages to come can still bring runs as late as its last loaded one
+        # (ties included), so every loaded run ordered no later than the latest of those
+        # last runs is final: that is the batch. Equal keys may come later too, which is
+        # fine: ties may be in any order.
+        last = [
+            key(lane.page.processor_runs[lane.end - 1])
+            for lane in lanes
+            if not lane.finished and lane.page is not None
+        ]
+        bound = (max(last) if descending else min(last)) if last else None
         concatenated: list[ProcessorRunSummary] = []
         ranges: list[tuple[int, int]] = []
         stops: list[int] = []
@@ -593,6 +594,14 @@ class Listing:
             for label, position in zip(self.labels, self.positions())
             if position is not None
         }
+
+
+def _positioned(items: list[Any], consumed: int) -> Iterator[Any]:
+    """A list iterator over ``items`` that has already handed out ``consumed`` of them."""
+    iterator = iter(items)
+    if consumed:
+        cast(Any, iterator).__setstate__(consumed)
+    return iterator
 
 
 def _owner(starts: list[int], index: int) -> int:

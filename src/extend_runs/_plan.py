@@ -139,7 +139,8 @@ def _from_partition_tokens(tokens: Mapping[Any, Optional[str]], spec: ListingSpe
     for label, token in tokens.items():
         label = getattr(label, "value", label)
         if isinstance(label, tuple):
-            label = tuple(getattr(part, "value", part) for part in label)
+            parts: tuple[Any, ...] = label
+            label = tuple(getattr(part, "value", part) for part in parts)
         if label not in labels:
             fields = " and ".join(spec.partition_by)
             raise ValueError(f"partition_tokens has {label!r}, which is not a {fields} value")

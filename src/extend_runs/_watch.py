@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
-from operator import attrgetter
+from operator import attrgetter, length_hint
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
 from ._checkpoint import WatchPoint, fingerprint
@@ -76,7 +76,7 @@ class _Batch(NamedTuple):
 
 
 def _remaining(iterator: Iterator[Any]) -> int:
-    return iterator.__length_hint__()  # type: ignore[attr-defined, no-any-return]
+    return length_hint(iterator)
 
 
 class WatchState:
