@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, cast
 
 from ._checkpoint import Checkpoint
 from ._fetchers import FetchPlan
@@ -137,10 +137,7 @@ def _from_partition_tokens(tokens: Mapping[Any, Optional[str]], spec: ListingSpe
     labels = [label for label, _ in spec.lanes()]
     given: dict[Any, Optional[str]] = {}
     for label, token in tokens.items():
-        label = getattr(label, "value", label)
-        if isinstance(label, tuple):
-            parts: tuple[Any, ...] = label
-            label = tuple(getattr(part, "value", part) for part in parts)
+        label = _plain_label(label)
         if label not in labels:
             fields = " and ".join(spec.partition_by)
             raise ValueError(f"partition_tokens has {label!r}, which is not a {fields} value")
@@ -192,3 +189,10 @@ def _window(
             f"{before_at.isoformat()}"
         )
     return Window(field, since_at, before_at)  # type: ignore[arg-type]
+
+
+def _plain_label(label: object) -> object:
+    """A partition label with enum members turned into their values."""
+    if isinstance(label, tuple):
+        return tuple(_plain_label(part) for part in cast("tuple[object, ...]", label))
+    return getattr(label, "value", label)
