@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping
 from types import TracebackType
 from typing import (
@@ -62,12 +63,31 @@ _WatcherT = TypeVar("_WatcherT")
 _ClientT = TypeVar("_ClientT", bound="_BaseClient[Any, Any, Any, Any]")
 
 
+_PUBLIC_METHODS = (
+    "list_processor_runs",
+    "list_processor_runs_page",
+    "watch_processor_runs",
+    "with_options",
+)
+"""The shared methods users call, renamed after each client class (see ``__init_subclass__``)."""
+
+
 class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
     """What both clients share; subclasses supply only the I/O."""
 
     _settings: ClientSettings
     _http: HttpClientHolder[_HttpClientT]
     _owns_http_client: bool
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Python names a function by its qualified name in its own errors ("got an
+        # unexpected keyword argument"), so each client gets copies of the shared methods
+        # named after itself: users read ``Client.list_processor_runs()``, not a private
+        # base class they never wrote.
+        super().__init_subclass__(**kwargs)
+        for name in _PUBLIC_METHODS:
+            if name not in cls.__dict__:
+                setattr(cls, name, _renamed(getattr(cls, name), f"{cls.__qualname__}.{name}"))
 
     def __init__(
         self,
@@ -462,6 +482,23 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             next_page_token=next_page_token,
         )
         return self._get_page(listing.to_query())
+
+
+def _renamed(function: Any, qualname: str) -> Any:
+    """A copy of ``function`` (same code, defaults and docs) under another qualified name."""
+    code = function.__code__
+    if hasattr(code, "co_qualname"):  # Python 3.11 and later name the code object too
+        code = code.replace(co_qualname=qualname)
+    copy = types.FunctionType(
+        code, function.__globals__, function.__name__, function.__defaults__, function.__closure__
+    )
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__dict__.update(function.__dict__)
+    copy.__doc__ = function.__doc__
+    copy.__annotations__ = function.__annotations__
+    copy.__module__ = function.__module__
+    copy.__qualname__ = qualname
+    return copy
 
 
 def _listing_params(

@@ -243,3 +243,24 @@ def test_a_bad_argument_names_the_parameter_and_allowed_values_in_plain_words(
         getattr(client, call)(**kwargs)
     assert "pydantic" not in str(caught.value) and "Input should" not in str(caught.value)
     assert "pydantic" not in repr(caught.value)
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+@pytest.mark.parametrize(
+    "call",
+    ["list_processor_runs", "list_processor_runs_page", "watch_processor_runs", "with_options"],
+)
+def test_an_unknown_keyword_names_the_public_method_not_a_private_base(
+    client_class: type[Client], call: str
+) -> None:
+    client = client_class(api_key=API_KEY)
+    expected = f"{client_class.__name__}.{call}() got an unexpected keyword argument 'statuses'"
+    with pytest.raises(TypeError) as caught:
+        getattr(client, call)(statuses="FAILED")
+    assert str(caught.value) == expected
+    assert "_BaseClient" not in str(caught.value)
+    with pytest.raises(TypeError, match=rf"^{client_class.__name__}\.{call}\(\) takes 1 "):
+        getattr(client, call)("FAILED")
+    method = getattr(client_class, call)
+    assert method.__qualname__ == f"{client_class.__name__}.{call}"
+    assert method.__doc__ and method.__doc__.strip()
