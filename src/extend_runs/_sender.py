@@ -247,15 +247,23 @@ class _Sender:
         """The typed error for a request that got no complete, readable response."""
         _log_attempt(request, attempt, started, type(error).__name__)
         detail = str(error).replace(self.settings.api_key, "[redacted]") or type(error).__name__
+        # httpx's own text ("Name or service not known") does not say which host, and a
+        # typo in base_url is the usual cause, so every message names it.
+        where = _host_of(request.url)
         if isinstance(error, httpx.TimeoutException):
-            return APITimeoutError(f"Request timed out ({detail}).", request=request)
+            return APITimeoutError(
+                f"Request timed out talking to {where} ({detail}).", request=request
+            )
         if isinstance(error, httpx.DecodingError):
             # A body mangled on the way (a proxy, a truncated gzip stream) may come through
             # on the next try, so it is retried like a dropped connection.
             return APIConnectionError(
-                f"The response body could not be decoded ({detail}).", request=request
+                f"The response body could not be decoded ({where}: {detail}).",
+                request=request,
             )
-        return APIConnectionError(f"Connection error ({detail}).", request=request)
+        return APIConnectionError(
+            f"Connection error: could not reach {where} ({detail}).", request=request
+        )
 
     @staticmethod
     def parse_page(response: httpx.Response) -> ProcessorRunsPage:
@@ -274,6 +282,12 @@ class _Sender:
                 f"{_summarize(error)}",
                 response=response,
             ) from None
+
+
+def _host_of(url: httpx.URL) -> str:
+    """The host and, when not the scheme's default, the port: ``api.extend.ai``."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return host if url.port is None else f"{host}:{url.port}"
 
 
 def _summarize(error: ValidationError) -> str:

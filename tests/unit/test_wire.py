@@ -1,0 +1,65 @@
+"""What users see when talking to a real server goes wrong, over a loopback socket."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from extend_runs import APIConnectionError, APITimeoutError, AsyncClient, Client
+from extend_runs.testing import FakeExtend, Fault
+
+
+@pytest.fixture
+def fake() -> FakeExtend:
+    return FakeExtend(30, seed=0)
+
+
+@pytest.fixture
+def base_url(fake: FakeExtend) -> Iterator[str]:
+    with fake.serve() as url:
+        yield url
+
+
+def first_page(kind: str, **client_kwargs: object) -> object:
+    """Fetch one page with ``Client`` or ``AsyncClient``; return the page."""
+    if kind == "sync":
+        with Client(**client_kwargs) as client:  # type: ignore[arg-type]
+            return client.list_processor_runs_page()
+
+    async def main() -> object:
+        async with AsyncClient(**client_kwargs) as client:  # type: ignore[arg-type]
+            return await client.list_processor_runs_page()
+
+    return asyncio.run(main())
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_connection_error_names_the_host_it_could_not_reach(kind: str) -> None:
+    port = closed_port()
+    with pytest.raises(APIConnectionError) as refused:
+        first_page(kind, api_key="sk_test", base_url=f"http://127.0.0.1:{port}", max_retries=0)
+    assert str(refused.value).startswith(f"Connection error: could not reach 127.0.0.1:{port} (")
+
+    # A typo in the host: ".invalid" never resolves, so this fails in DNS, offline or not.
+    with pytest.raises(APIConnectionError) as unknown:
+        first_page(kind, api_key="sk_test", base_url="https://api.extend.invalid", max_retries=0)
+    assert "could not reach api.extend.invalid (" in str(unknown.value)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_timeout_names_the_host(kind: str, fake: FakeExtend, base_url: str) -> None:
+    fake.inject(Fault.delay(0.5))
+    where = base_url.removeprefix("http://")
+    with pytest.raises(APITimeoutError, match=f"timed out talking to {where} "):
+        first_page(kind, api_key=fake.api_key, base_url=base_url, max_retries=0, timeout=0.1)
