@@ -319,6 +319,48 @@ class APIResponseValidationError(APIError):
         self.response = response
 
 
+def make_body_error(
+    response: httpx.Response, *, secret: Optional[str], problems: str
+) -> APIResponseValidationError:
+    """The error for a 2xx response that is not a page of runs, saying what it is instead.
+
+    An HTML page (a login portal, a proxy) is named as one, with its title; a body that
+    says ``"success": false`` is a failure with the server's own message; anything else
+    gets ``problems``, a summary of what is missing or wrong.
+    """
+    status = response.status_code
+    if _is_html(response):
+        message = (
+            f"The server's {status} response is an HTML page ({_text_summary(response)!r}), "
+            "not a page of processor runs: a login portal or a proxy may be answering in "
+            "Extend's place; check base_url and your proxy settings."
+        )
+    elif _reports_failure(response):
+        fields = _error_fields(response)
+        said = fields.get("message") or "no message"
+        code = f" {fields['code']}" if "code" in fields else ""
+        message = f"The server's {status} response reports a failure (success: false){code}: {said}"
+    else:
+        message = f"The server's {status} response is not a page of processor runs: {problems}"
+    if secret:
+        message = message.replace(secret, _REDACTED)
+    return APIResponseValidationError(message, response=response)
+
+
+def _is_html(response: httpx.Response) -> bool:
+    content_type = response.headers.get("content-type", "").lower()
+    start = response.content[:64].lstrip().lower()
+    return "html" in content_type or start.startswith((b"<!doctype html", b"<html"))
+
+
+def _reports_failure(response: httpx.Response) -> bool:
+    try:
+        parsed: object = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(parsed, dict) and cast("dict[str, Any]", parsed).get("success") is False
+
+
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,

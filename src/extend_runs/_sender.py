@@ -19,10 +19,10 @@ from . import _retry
 from ._constants import LOGGER_NAME
 from ._exceptions import (
     APIConnectionError,
-    APIResponseValidationError,
     APITimeoutError,
     EventLoopClosedError,
     RateLimitError,
+    make_body_error,
     make_status_error,
 )
 from ._pacing import Pacer
@@ -265,9 +265,13 @@ class _Sender:
             f"Connection error: could not reach {where} ({detail}).", request=request
         )
 
-    @staticmethod
-    def parse_page(response: httpx.Response) -> ProcessorRunsPage:
-        """Parse a page straight from the response bytes."""
+    def parse_page(self, response: httpx.Response) -> ProcessorRunsPage:
+        """Parse a page straight from the response bytes.
+
+        Raises:
+            APIResponseValidationError: the body is not a page of runs (an HTML page, a
+                body saying ``"success": false``, missing or mistyped fields).
+        """
         # Imported here so that ``import extend_runs`` and building a client stay free of
         # pydantic; after the first page this is a dictionary lookup.
         from pydantic import ValidationError
@@ -275,13 +279,17 @@ class _Sender:
         from ._models import ProcessorRunsPage
 
         try:
-            return ProcessorRunsPage.model_validate_json(response.content)
+            page = ProcessorRunsPage.model_validate_json(response.content)
         except ValidationError as error:
-            raise APIResponseValidationError(
-                f"The server's {response.status_code} response is not a page of processor runs: "
-                f"{_summarize(error)}",
-                response=response,
+            raise make_body_error(
+                response, secret=self.settings.api_key, problems=_summarize(error)
             ) from None
+        if not page.success:
+            # Not an empty last page: the server says the request failed.
+            raise make_body_error(
+                response, secret=self.settings.api_key, problems="success is false"
+            )
+        return page
 
 
 def _host_of(url: httpx.URL) -> str:

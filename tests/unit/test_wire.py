@@ -6,9 +6,16 @@ import asyncio
 import socket
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
-from extend_runs import APIConnectionError, APITimeoutError, AsyncClient, Client
+from extend_runs import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    AsyncClient,
+    Client,
+)
 from extend_runs.testing import FakeExtend, Fault
 
 
@@ -63,3 +70,40 @@ def test_a_timeout_names_the_host(kind: str, fake: FakeExtend, base_url: str) ->
     where = base_url.removeprefix("http://")
     with pytest.raises(APITimeoutError, match=f"timed out talking to {where} "):
         first_page(kind, api_key=fake.api_key, base_url=base_url, max_retries=0, timeout=0.1)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_2xx_html_page_says_html_and_gives_its_title(
+    kind: str, fake: FakeExtend, base_url: str
+) -> None:
+    fake.inject(Fault.html_page(200, title="Sign in to Contoso SSO"))
+    with pytest.raises(APIResponseValidationError) as caught:
+        first_page(kind, api_key=fake.api_key, base_url=base_url)
+    message = str(caught.value)
+    assert message.startswith(
+        "The server's 200 response is an HTML page ('Sign in to Contoso SSO')"
+    )
+    assert "login portal or a proxy" in message
+    assert len(fake.requests) == 1  # not retried: the same request gets the same page
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_200_saying_success_false_is_an_error_not_an_empty_last_page(kind: str) -> None:
+    legacy = FakeExtend(30, seed=0, error_shape="legacy")
+    legacy.inject(Fault.http_error(200, message="Workspace is suspended."))
+    with legacy.serve() as url, pytest.raises(APIResponseValidationError) as caught:
+        first_page(kind, api_key=legacy.api_key, base_url=url)
+    assert str(caught.value) == (
+        "The server's 200 response reports a failure (success: false): Workspace is suspended."
+    )
+
+
+def test_a_200_with_an_empty_page_and_success_false_is_an_error_too() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {"success": False, "processorRuns": [], "code": "DISABLED", "message": "Off."}
+        return httpx.Response(200, json=body)
+
+    http_client = httpx.Client(transport=httpx.MockTransport(handler))
+    client = Client(api_key="sk_test", http_client=http_client)
+    with pytest.raises(APIResponseValidationError, match=r"\(success: false\) DISABLED: Off\.$"):
+        list(client.list_processor_runs())
