@@ -19,6 +19,7 @@ from . import _retry
 from ._constants import LOGGER_NAME
 from ._exceptions import (
     APIConnectionError,
+    APIResponseValidationError,
     APITimeoutError,
     EventLoopClosedError,
     RateLimitError,
@@ -246,13 +247,15 @@ class _Sender:
     ) -> APIConnectionError:
         """The typed error for a request that got no complete, readable response."""
         _log_attempt(request, attempt, started, type(error).__name__)
-        detail = str(error).replace(self.settings.api_key, "[redacted]") or type(error).__name__
+        detail = str(error) or type(error).__name__
         # httpx's own text ("Name or service not known") does not say which host, and a
         # typo in base_url is the usual cause, so every message names it.
         where = _host_of(request.url)
         if isinstance(error, httpx.TimeoutException):
             return APITimeoutError(
-                f"Request timed out talking to {where} ({detail}).", request=request
+                f"Request timed out talking to {where} ({detail}).",
+                request=request,
+                secret=self.settings.api_key,
             )
         if isinstance(error, httpx.DecodingError):
             # A body mangled on the way (a proxy, a truncated gzip stream) may come through
@@ -260,9 +263,12 @@ class _Sender:
             return APIConnectionError(
                 f"The response body could not be decoded ({where}: {detail}).",
                 request=request,
+                secret=self.settings.api_key,
             )
         return APIConnectionError(
-            f"Connection error: could not reach {where} ({detail}).", request=request
+            f"Connection error: could not reach {where} ({detail}).",
+            request=request,
+            secret=self.settings.api_key,
         )
 
     def parse_page(self, response: httpx.Response) -> ProcessorRunsPage:
@@ -289,7 +295,25 @@ class _Sender:
             raise make_body_error(
                 response, secret=self.settings.api_key, problems="success is false"
             )
+        if _holds_secret(page.next_page_token, self.settings.api_key):
+            # A cursor is written into checkpoints, resume hints and error messages, so one
+            # that echoes the key would spread it; better to stop here. The page is dropped
+            # first so that a traceback rendered with its locals does not show it either.
+            del page
+            raise APIResponseValidationError(
+                "The server returned a cursor that contains the API key; stopping so that the "
+                "key does not end up in checkpoints, logs or error messages.",
+                response=response,
+            )
         return page
+
+
+_MIN_SECRET_IN_CURSOR = 8
+"""Characters: a key shorter than this (only ever a placeholder) is not looked for in cursors."""
+
+
+def _holds_secret(token: Optional[str], secret: str) -> bool:
+    return token is not None and len(secret) >= _MIN_SECRET_IN_CURSOR and secret in token
 
 
 def _host_of(url: httpx.URL) -> str:
