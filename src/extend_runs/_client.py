@@ -189,6 +189,9 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
     def with_options(
         self: _ClientT,
         *,
+        api_key: Union[str, NotGiven] = NOT_GIVEN,
+        base_url: Union[str, NotGiven] = NOT_GIVEN,
+        allow_insecure_http: Union[bool, NotGiven] = NOT_GIVEN,
         timeout: Union[TimeoutTypes, NotGiven, None] = NOT_GIVEN,
         max_retries: Union[int, NotGiven] = NOT_GIVEN,
         api_version: Union[str, NotGiven] = NOT_GIVEN,
@@ -197,11 +200,15 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
     ) -> _ClientT:
         """A new client with some settings changed, sharing this one's connection pool.
 
-        Arguments left out keep this client's value. Closing the new client does not
-        close the shared pool; close the original when you are done. A copy that keeps
-        the pacing (``max_requests_per_second`` left out) shares this client's budget:
-        their requests together stay within it. A new rate gives the copy its own budget;
-        ``None`` turns pacing off for the copy.
+        Arguments left out keep this client's value; each one given is checked as the
+        constructor checks it (``base_url`` as plain ``http://`` to a non-loopback host
+        needs ``allow_insecure_http=True``, here or on the original). ``api_key`` and
+        ``base_url`` suit one process that talks to several workspaces or regions over
+        one pool. Closing the new client does not close the shared pool; close the
+        original when you are done. A copy that keeps the pacing
+        (``max_requests_per_second`` left out) shares this client's budget, whatever
+        else it changes: their requests together stay within it. A new rate gives the
+        copy its own budget; ``None`` turns pacing off for the copy.
 
         Example:
             >>> from extend_runs import Client
@@ -209,10 +216,15 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             >>> patient = client.with_options(timeout=300.0, max_retries=5)
             >>> patient.max_retries, client.max_retries
             (5, 2)
+            >>> client.with_options(base_url="https://api.eu1.extend.ai", api_key="sk-eu").base_url
+            'https://api.eu1.extend.ai'
         """
         clone = object.__new__(type(self))
         clone._setup(
             self._settings.with_changes(
+                api_key=api_key,
+                base_url=base_url,
+                allow_insecure_http=allow_insecure_http,
                 timeout=timeout,
                 max_retries=max_retries,
                 api_version=api_version,

@@ -107,3 +107,35 @@ def test_a_200_with_an_empty_page_and_success_false_is_an_error_too() -> None:
     client = Client(api_key="sk_test", http_client=http_client)
     with pytest.raises(APIResponseValidationError, match=r"\(success: false\) DISABLED: Off\.$"):
         list(client.list_processor_runs())
+
+
+def test_with_options_switches_key_and_base_url_validated_like_the_constructor() -> None:
+    us, eu = FakeExtend(12, seed=1, api_key="sk_us_key_1"), FakeExtend(7, seed=2, api_key="sk_eu_2")
+    with us.serve() as us_url, eu.serve() as eu_url:
+        client = Client(api_key="sk_us_key_1", base_url=us_url, max_requests_per_second=50.0)
+        with client:
+            other = client.with_options(api_key="sk_eu_2", base_url=eu_url + "/")
+            assert other.base_url == eu_url and client.base_url == us_url
+            assert len(list(other.list_processor_runs())) == 7
+            assert len(list(client.list_processor_runs())) == 12
+            assert eu.requests[0].headers["authorization"] == "Bearer sk_eu_2"
+            assert len(eu.requests) == 1 and len(us.requests) == 2  # 10 runs a page
+            # The pacing budget stays shared while the rate is left out, as documented.
+            assert other._settings.pacer is client._settings.pacer
+
+    with pytest.raises(ValueError, match="allow_insecure_http"):
+        client.with_options(base_url="http://api.example.com")
+    insecure = client.with_options(base_url="http://proxy.internal", allow_insecure_http=True)
+    assert insecure.base_url == "http://proxy.internal"
+    assert insecure.with_options(max_retries=0).base_url == "http://proxy.internal"
+    with pytest.raises(ValueError, match="allow_insecure_http"):
+        insecure.with_options(allow_insecure_http=False)  # its http:// URL is no longer allowed
+    for bad in ("ftp://x", "api.extend.ai", ""):
+        with pytest.raises(ValueError, match="base_url"):
+            client.with_options(base_url=bad)
+    with pytest.raises(ValueError, match="api_key") as caught:
+        client.with_options(api_key="sk_new\r\nX-Evil: 1")
+    assert "sk_new" not in str(caught.value)
+    with pytest.raises(ValueError, match="api_key"):
+        client.with_options(api_key="")
+    assert "sk_eu_2" not in repr(client.with_options(api_key="sk_eu_2"))
