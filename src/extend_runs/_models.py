@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Mapping, Optional, Union
 
 from pydantic import (
     AfterValidator,
@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictInt,
     ValidationError,
 )
@@ -32,6 +33,7 @@ from ._enums import (
 )
 
 if TYPE_CHECKING:
+    import httpx
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = [
@@ -140,6 +142,39 @@ class ProcessorRunsPage(_WireModel):
     next_page_token: Optional[str] = None
     """The cursor of the next page, or ``None`` on the last page."""
 
+    _headers: Optional[httpx.Headers] = PrivateAttr(default=None)
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The ``x-extend-request-id`` of the response that carried this page, if any.
+
+        Quote it to Extend's support. ``None`` for a page not fetched by a client.
+        Not a field: ``model_dump()`` leaves it out.
+
+        Example:
+            >>> from extend_runs import Client
+            >>> with Client() as client:
+            ...     page = client.list_processor_runs_page(max_page_size=1)
+            >>> page.request_id.startswith("req_"), "request_id" in page.model_dump()
+            (True, False)
+        """
+        return None if self._headers is None else self._headers.get("x-extend-request-id")
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The headers of the response that carried this page (case-insensitive).
+
+        Empty for a page not fetched by a client. Not a field: ``model_dump()`` leaves it out.
+
+        Example:
+            >>> from extend_runs import Client
+            >>> with Client() as client:
+            ...     page = client.list_processor_runs_page(max_page_size=1)
+            >>> page.headers["Content-Type"]
+            'application/json'
+        """
+        return {} if self._headers is None else self._headers
+
     def to_pandas(self) -> pd.DataFrame:
         """This page's runs as a DataFrame, one row per run (needs the ``[pandas]`` extra).
 
@@ -191,6 +226,12 @@ class ProcessorRunsPage(_WireModel):
         from ._display import page_html
 
         return page_html(self)
+
+
+def received(page: ProcessorRunsPage, headers: httpx.Headers) -> ProcessorRunsPage:
+    """Note on ``page`` the headers of the response that carried it (see ``request_id``)."""
+    page._headers = headers
+    return page
 
 
 _ID = Field(default=None, min_length=1)

@@ -282,10 +282,12 @@ class _Sender:
         # pydantic; after the first page this is a dictionary lookup.
         from pydantic import ValidationError
 
-        from ._models import ProcessorRunsPage
+        from ._models import ProcessorRunsPage, received
 
         try:
-            page = ProcessorRunsPage.model_validate_json(response.content)
+            page = received(
+                ProcessorRunsPage.model_validate_json(response.content), response.headers
+            )
         except ValidationError as error:
             raise make_body_error(
                 response, secret=self.settings.api_key, problems=_summarize(error)

@@ -15,6 +15,7 @@ from extend_runs import (
     APITimeoutError,
     AsyncClient,
     Client,
+    ProcessorRunsPage,
 )
 from extend_runs.testing import FakeExtend, Fault
 
@@ -139,3 +140,35 @@ def test_with_options_switches_key_and_base_url_validated_like_the_constructor()
     with pytest.raises(ValueError, match="api_key"):
         client.with_options(api_key="")
     assert "sk_eu_2" not in repr(client.with_options(api_key="sk_eu_2"))
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_each_page_carries_its_request_id_and_headers_outside_its_fields(
+    kind: str, fake: FakeExtend, base_url: str
+) -> None:
+    settings = {"api_key": fake.api_key, "base_url": base_url}
+    page = first_page(kind, **settings)
+    assert isinstance(page, ProcessorRunsPage)
+    assert page.request_id is not None and page.request_id.startswith("req_")
+    assert page.headers["X-Extend-Request-Id"] == page.request_id
+    assert page.headers["content-type"] == "application/json"
+    assert set(page.model_dump()) == {"success", "processor_runs", "next_page_token"}
+    assert "request_id" not in page.model_dump_json()
+
+    if kind == "sync":
+        with Client(**settings) as client:  # type: ignore[arg-type]
+            pages = list(client.list_processor_runs(max_page_size=10).pages())
+    else:
+
+        async def main() -> list[ProcessorRunsPage]:
+            async with AsyncClient(**settings) as client:  # type: ignore[arg-type]
+                return [each async for each in client.list_processor_runs(max_page_size=10).pages()]
+
+        pages = asyncio.run(main())
+    ids = [each.request_id for each in pages]
+    assert len(pages) == 3 and None not in ids and len(set(ids)) == 3
+
+
+def test_a_page_built_by_hand_has_no_request_id() -> None:
+    page = ProcessorRunsPage.model_validate({"success": True, "processorRuns": []})
+    assert page.request_id is None and dict(page.headers) == {}
