@@ -101,6 +101,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
         http_client: Optional[_HttpClientT] = None,
         allow_insecure_http: bool = False,
         max_requests_per_second: Optional[float] = None,
+        max_retry_wait: Optional[float] = None,
     ) -> None:
         settings = resolve_settings(
             api_key=api_key,
@@ -112,6 +113,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             http_client=http_client,
             allow_insecure_http=allow_insecure_http,
             max_requests_per_second=max_requests_per_second,
+            max_retry_wait=max_retry_wait,
         )
         if http_client is None:
             self._setup(settings, self._own_http_client(settings), owns_http_client=True)
@@ -175,6 +177,11 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
         return self._settings.max_retries
 
     @property
+    def max_retry_wait(self) -> Optional[float]:
+        """The cap on each wait before a retry, in seconds, or ``None`` for no cap."""
+        return self._settings.max_retry_wait
+
+    @property
     def max_requests_per_second(self) -> Optional[float]:
         """The pace this client keeps across all its requests, or ``None`` for no pacing."""
         return self._settings.max_requests_per_second
@@ -197,6 +204,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
         api_version: Union[str, NotGiven] = NOT_GIVEN,
         workspace_id: Union[str, NotGiven, None] = NOT_GIVEN,
         max_requests_per_second: Union[float, NotGiven, None] = NOT_GIVEN,
+        max_retry_wait: Union[float, NotGiven, None] = NOT_GIVEN,
     ) -> _ClientT:
         """A new client with some settings changed, sharing this one's connection pool.
 
@@ -230,6 +238,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
                 api_version=api_version,
                 workspace_id=workspace_id,
                 max_requests_per_second=max_requests_per_second,
+                max_retry_wait=max_retry_wait,
             ),
             self._http,
             owns_http_client=False,
@@ -555,6 +564,10 @@ class Client(
         max_requests_per_second: Start at most this many requests per second, across
             every thread and task using this client (retries included), by waiting
             before a request when needed. ``None`` (the default) does not pace.
+        max_retry_wait: Wait at most this many seconds before a retry, whatever the
+            backoff or ``Retry-After`` says; which failures are retried does not change.
+            ``0`` retries at once, for tests against a fake server. ``None`` (the
+            default) keeps the policy's waits.
 
     Example:
         >>> from extend_runs import Client

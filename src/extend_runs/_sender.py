@@ -235,7 +235,7 @@ class _Sender:
             retry_after=parse_retry_after(response.headers),
         )
         if gate is not None and isinstance(error, RateLimitError):
-            gate.pause(retry_delay(error, attempt))
+            gate.pause(retry_delay(error, attempt, self.settings.max_retry_wait))
         raise error
 
     def connection_error(
@@ -362,7 +362,7 @@ class SyncSender(_Sender):
         """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
         request = self.build_request(self.http.get(), "/processor_runs", query)
         pacers = self.pacers(gate)
-        for attempt in sync_retrying(self.settings.max_retries):
+        for attempt in sync_retrying(self.settings.max_retries, self.settings.max_retry_wait):
             with attempt:
                 for pacer in pacers:
                     delay = pacer.reserve()
@@ -409,7 +409,9 @@ class AsyncSender(_Sender):
         http_client = await self.http.aget()
         request = self.build_request(http_client, "/processor_runs", query)
         pacers = self.pacers(gate)
-        async for attempt in async_retrying(self.settings.max_retries):
+        async for attempt in async_retrying(
+            self.settings.max_retries, self.settings.max_retry_wait
+        ):
             with attempt:
                 for pacer in pacers:
                     delay = pacer.reserve()

@@ -37,6 +37,8 @@ class ClientSettings:
     """Spaces this client's requests (and its copies'), or ``None`` for no pacing."""
     allow_insecure_http: bool = False
     """Whether ``base_url`` may be plain ``http://`` to a host other than loopback."""
+    max_retry_wait: Optional[float] = None
+    """Seconds: the longest wait before a retry, or ``None`` for the policy's own waits."""
 
     def __repr__(self) -> str:
         return (
@@ -73,6 +75,7 @@ class ClientSettings:
         api_version: Union[str, NotGiven] = NOT_GIVEN,
         workspace_id: Union[str, NotGiven, None] = NOT_GIVEN,
         max_requests_per_second: Union[float, NotGiven, None] = NOT_GIVEN,
+        max_retry_wait: Union[float, NotGiven, None] = NOT_GIVEN,
     ) -> ClientSettings:
         """A copy with the given settings replaced and validated.
 
@@ -102,6 +105,8 @@ class ClientSettings:
             )
         if not isinstance(max_requests_per_second, NotGiven):
             changes["pacer"] = _pacer(max_requests_per_second)
+        if not isinstance(max_retry_wait, NotGiven):
+            changes["max_retry_wait"] = _max_retry_wait(max_retry_wait)
         return replace(self, **changes)
 
 
@@ -116,6 +121,7 @@ def resolve_settings(
     http_client: Optional[Union[httpx.Client, httpx.AsyncClient]],
     allow_insecure_http: bool,
     max_requests_per_second: Optional[float] = None,
+    max_retry_wait: Optional[float] = None,
 ) -> ClientSettings:
     """Fill in defaults from the environment and validate every setting, before any request."""
     key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
@@ -136,7 +142,16 @@ def resolve_settings(
         max_retries=_max_retries(max_retries),
         pacer=_pacer(max_requests_per_second),
         allow_insecure_http=_flag("allow_insecure_http", allow_insecure_http),
+        max_retry_wait=_max_retry_wait(max_retry_wait),
     )
+
+
+def _max_retry_wait(value: Optional[float]) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
+        raise ValueError(f"max_retry_wait must be a number of seconds >= 0 or None, got {value!r}")
+    return float(value)
 
 
 def _pacer(rate: Optional[float]) -> Optional[Pacer]:
