@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Mapping
 from types import TracebackType
 from typing import (
@@ -62,12 +63,31 @@ _WatcherT = TypeVar("_WatcherT")
 _ClientT = TypeVar("_ClientT", bound="_BaseClient[Any, Any, Any, Any]")
 
 
+_PUBLIC_METHODS = (
+    "list_processor_runs",
+    "list_processor_runs_page",
+    "watch_processor_runs",
+    "with_options",
+)
+"""The shared methods users call, renamed after each client class (see ``__init_subclass__``)."""
+
+
 class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
     """What both clients share; subclasses supply only the I/O."""
 
     _settings: ClientSettings
     _http: HttpClientHolder[_HttpClientT]
     _owns_http_client: bool
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Python names a function by its qualified name in its own errors ("got an
+        # unexpected keyword argument"), so each client gets copies of the shared methods
+        # named after itself: users read ``Client.list_processor_runs()``, not a private
+        # base class they never wrote.
+        super().__init_subclass__(**kwargs)
+        for name in _PUBLIC_METHODS:
+            if name not in cls.__dict__:
+                setattr(cls, name, _renamed(getattr(cls, name), f"{cls.__qualname__}.{name}"))
 
     def __init__(
         self,
@@ -81,6 +101,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
         http_client: Optional[_HttpClientT] = None,
         allow_insecure_http: bool = False,
         max_requests_per_second: Optional[float] = None,
+        max_retry_wait: Optional[float] = None,
     ) -> None:
         settings = resolve_settings(
             api_key=api_key,
@@ -92,6 +113,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             http_client=http_client,
             allow_insecure_http=allow_insecure_http,
             max_requests_per_second=max_requests_per_second,
+            max_retry_wait=max_retry_wait,
         )
         if http_client is None:
             self._setup(settings, self._own_http_client(settings), owns_http_client=True)
@@ -155,6 +177,11 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
         return self._settings.max_retries
 
     @property
+    def max_retry_wait(self) -> Optional[float]:
+        """The cap on each wait before a retry, in seconds, or ``None`` for no cap."""
+        return self._settings.max_retry_wait
+
+    @property
     def max_requests_per_second(self) -> Optional[float]:
         """The pace this client keeps across all its requests, or ``None`` for no pacing."""
         return self._settings.max_requests_per_second
@@ -169,19 +196,27 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
     def with_options(
         self: _ClientT,
         *,
+        api_key: Union[str, NotGiven] = NOT_GIVEN,
+        base_url: Union[str, NotGiven] = NOT_GIVEN,
+        allow_insecure_http: Union[bool, NotGiven] = NOT_GIVEN,
         timeout: Union[TimeoutTypes, NotGiven, None] = NOT_GIVEN,
         max_retries: Union[int, NotGiven] = NOT_GIVEN,
         api_version: Union[str, NotGiven] = NOT_GIVEN,
         workspace_id: Union[str, NotGiven, None] = NOT_GIVEN,
         max_requests_per_second: Union[float, NotGiven, None] = NOT_GIVEN,
+        max_retry_wait: Union[float, NotGiven, None] = NOT_GIVEN,
     ) -> _ClientT:
         """A new client with some settings changed, sharing this one's connection pool.
 
-        Arguments left out keep this client's value. Closing the new client does not
-        close the shared pool; close the original when you are done. A copy that keeps
-        the pacing (``max_requests_per_second`` left out) shares this client's budget:
-        their requests together stay within it. A new rate gives the copy its own budget;
-        ``None`` turns pacing off for the copy.
+        Arguments left out keep this client's value; each one given is checked as the
+        constructor checks it (``base_url`` as plain ``http://`` to a non-loopback host
+        needs ``allow_insecure_http=True``, here or on the original). ``api_key`` and
+        ``base_url`` suit one process that talks to several workspaces or regions over
+        one pool. Closing the new client does not close the shared pool; close the
+        original when you are done. A copy that keeps the pacing
+        (``max_requests_per_second`` left out) shares this client's budget, whatever
+        else it changes: their requests together stay within it. A new rate gives the
+        copy its own budget; ``None`` turns pacing off for the copy.
 
         Example:
             >>> from extend_runs import Client
@@ -189,15 +224,21 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             >>> patient = client.with_options(timeout=300.0, max_retries=5)
             >>> patient.max_retries, client.max_retries
             (5, 2)
+            >>> client.with_options(base_url="https://api.eu1.extend.ai", api_key="sk-eu").base_url
+            'https://api.eu1.extend.ai'
         """
         clone = object.__new__(type(self))
         clone._setup(
             self._settings.with_changes(
+                api_key=api_key,
+                base_url=base_url,
+                allow_insecure_http=allow_insecure_http,
                 timeout=timeout,
                 max_retries=max_retries,
                 api_version=api_version,
                 workspace_id=workspace_id,
                 max_requests_per_second=max_requests_per_second,
+                max_retry_wait=max_retry_wait,
             ),
             self._http,
             owns_http_client=False,
@@ -467,6 +508,23 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
         return self._get_page(listing.to_query())
 
 
+def _renamed(function: Any, qualname: str) -> Any:
+    """A copy of ``function`` (same code, defaults and docs) under another qualified name."""
+    code = function.__code__
+    if hasattr(code, "co_qualname"):  # Python 3.11 and later name the code object too
+        code = code.replace(co_qualname=qualname)
+    copy = types.FunctionType(
+        code, function.__globals__, function.__name__, function.__defaults__, function.__closure__
+    )
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__dict__.update(function.__dict__)
+    copy.__doc__ = function.__doc__
+    copy.__annotations__ = function.__annotations__
+    copy.__module__ = function.__module__
+    copy.__qualname__ = qualname
+    return copy
+
+
 def _listing_params(
     params: Optional[ListProcessorRunsParams], **filters: Any
 ) -> ListProcessorRunsParams:
@@ -509,6 +567,10 @@ class Client(
         max_requests_per_second: Start at most this many requests per second, across
             every thread and task using this client (retries included), by waiting
             before a request when needed. ``None`` (the default) does not pace.
+        max_retry_wait: Wait at most this many seconds before a retry, whatever the
+            backoff or ``Retry-After`` says; which failures are retried does not change.
+            ``0`` retries at once, for tests against a fake server. ``None`` (the
+            default) keeps the policy's waits.
 
     Example:
         >>> from extend_runs import Client

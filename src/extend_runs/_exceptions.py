@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Optional, cast
+from typing import Any, Optional, cast, overload
 
 import httpx
 
@@ -81,6 +81,9 @@ class APIError(ExtendError):
         message: What went wrong, for people.
         request: The request that failed, when known.
 
+    ``secret``, when given, is replaced by ``[redacted]`` wherever the error would show it,
+    so a key the server echoes back never reaches a log or a traceback.
+
     Example:
         >>> from extend_runs import APIError, Client
         >>> with Client(api_key="sk_not_a_real_key") as client:
@@ -91,7 +94,14 @@ class APIError(ExtendError):
         AuthenticationError GET /processor_runs
     """
 
-    def __init__(self, message: str, *, request: Optional[httpx.Request] = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: Optional[httpx.Request] = None,
+        secret: Optional[str] = None,
+    ) -> None:
+        message = redact(message, secret)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -134,14 +144,17 @@ class APIStatusError(APIError):
         request_id: Optional[str] = None,
         doc_url: Optional[str] = None,
         retry_after: Optional[float] = None,
+        secret: Optional[str] = None,
     ) -> None:
-        super().__init__(message, request=response.request)
+        super().__init__(message, request=response.request, secret=secret)
         self.status_code = response.status_code
         self.response = response
-        self.code = code
+        # Every field that comes from the server is shown by str() or repr(), so each is
+        # cleaned of the key: a server may echo it anywhere.
+        self.code = redact(code, secret)
         self.retryable = retryable
-        self.request_id = request_id
-        self.doc_url = doc_url
+        self.request_id = redact(request_id, secret)
+        self.doc_url = redact(doc_url, secret)
         self.retry_after = retry_after
 
     def __str__(self) -> str:
@@ -271,9 +284,13 @@ class APIConnectionError(APIError):
     """
 
     def __init__(
-        self, message: str = "Connection error.", *, request: Optional[httpx.Request] = None
+        self,
+        message: str = "Connection error.",
+        *,
+        request: Optional[httpx.Request] = None,
+        secret: Optional[str] = None,
     ) -> None:
-        super().__init__(message, request=request)
+        super().__init__(message, request=request, secret=secret)
 
 
 class APITimeoutError(APIConnectionError):
@@ -294,9 +311,13 @@ class APITimeoutError(APIConnectionError):
     """
 
     def __init__(
-        self, message: str = "Request timed out.", *, request: Optional[httpx.Request] = None
+        self,
+        message: str = "Request timed out.",
+        *,
+        request: Optional[httpx.Request] = None,
+        secret: Optional[str] = None,
     ) -> None:
-        super().__init__(message, request=request)
+        super().__init__(message, request=request, secret=secret)
 
 
 class APIResponseValidationError(APIError):
@@ -314,9 +335,56 @@ class APIResponseValidationError(APIError):
         (True, True)
     """
 
-    def __init__(self, message: str, *, response: Optional[httpx.Response] = None) -> None:
-        super().__init__(message, request=response.request if response is not None else None)
+    def __init__(
+        self,
+        message: str,
+        *,
+        response: Optional[httpx.Response] = None,
+        secret: Optional[str] = None,
+    ) -> None:
+        request = response.request if response is not None else None
+        super().__init__(message, request=request, secret=secret)
         self.response = response
+
+
+def make_body_error(
+    response: httpx.Response, *, secret: Optional[str], problems: str
+) -> APIResponseValidationError:
+    """The error for a 2xx response that is not a page of runs, saying what it is instead.
+
+    An HTML page (a login portal, a proxy) is named as one, with its title; a body that
+    says ``"success": false`` is a failure with the server's own message; anything else
+    gets ``problems``, a summary of what is missing or wrong.
+    """
+    status = response.status_code
+    if _is_html(response):
+        message = (
+            f"The server's {status} response is an HTML page ({_text_summary(response)!r}), "
+            "not a page of processor runs: a login portal or a proxy may be answering in "
+            "Extend's place; check base_url and your proxy settings."
+        )
+    elif _reports_failure(response):
+        fields = _error_fields(response)
+        said = fields.get("message") or "no message"
+        code = f" {fields['code']}" if "code" in fields else ""
+        message = f"The server's {status} response reports a failure (success: false){code}: {said}"
+    else:
+        message = f"The server's {status} response is not a page of processor runs: {problems}"
+    return APIResponseValidationError(message, response=response, secret=secret)
+
+
+def _is_html(response: httpx.Response) -> bool:
+    content_type = response.headers.get("content-type", "").lower()
+    start = response.content[:64].lstrip().lower()
+    return "html" in content_type or start.startswith((b"<!doctype html", b"<html"))
+
+
+def _reports_failure(response: httpx.Response) -> bool:
+    try:
+        parsed: object = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(parsed, dict) and cast("dict[str, Any]", parsed).get("success") is False
 
 
 _STATUS_ERRORS: dict[int, type[APIStatusError]] = {
@@ -348,8 +416,6 @@ def make_status_error(
     """
     fields = _error_fields(response)
     message = fields.get("message") or _text_summary(response)
-    if secret:
-        message = message.replace(secret, _REDACTED)
     request_id = fields.get("requestId") or response.headers.get("x-extend-request-id")
     return status_error_class(response.status_code)(
         message,
@@ -359,7 +425,19 @@ def make_status_error(
         request_id=request_id,
         doc_url=fields.get("docUrl"),
         retry_after=retry_after,
+        secret=secret,
     )
+
+
+@overload
+def redact(text: str, secret: Optional[str]) -> str: ...
+@overload
+def redact(text: None, secret: Optional[str]) -> None: ...
+def redact(text: Optional[str], secret: Optional[str]) -> Optional[str]:
+    """``text`` with every occurrence of ``secret`` replaced by ``[redacted]``."""
+    if text is None or not secret:
+        return text
+    return text.replace(secret, _REDACTED)
 
 
 def _error_fields(response: httpx.Response) -> dict[str, Any]:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Optional, Union
+import enum
+from typing import TYPE_CHECKING, Annotated, Any, Mapping, Optional, Union
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictInt,
+    ValidationError,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ._constants import MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LENGTH, MIN_PAGE_SIZE
 from ._enums import (
@@ -22,6 +33,7 @@ from ._enums import (
 )
 
 if TYPE_CHECKING:
+    import httpx
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = [
@@ -130,6 +142,39 @@ class ProcessorRunsPage(_WireModel):
     next_page_token: Optional[str] = None
     """The cursor of the next page, or ``None`` on the last page."""
 
+    _headers: Optional[httpx.Headers] = PrivateAttr(default=None)
+
+    @property
+    def request_id(self) -> Optional[str]:
+        """The ``x-extend-request-id`` of the response that carried this page, if any.
+
+        Quote it to Extend's support. ``None`` for a page not fetched by a client.
+        Not a field: ``model_dump()`` leaves it out.
+
+        Example:
+            >>> from extend_runs import Client
+            >>> with Client() as client:
+            ...     page = client.list_processor_runs_page(max_page_size=1)
+            >>> page.request_id.startswith("req_"), "request_id" in page.model_dump()
+            (True, False)
+        """
+        return None if self._headers is None else self._headers.get("x-extend-request-id")
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """The headers of the response that carried this page (case-insensitive).
+
+        Empty for a page not fetched by a client. Not a field: ``model_dump()`` leaves it out.
+
+        Example:
+            >>> from extend_runs import Client
+            >>> with Client() as client:
+            ...     page = client.list_processor_runs_page(max_page_size=1)
+            >>> page.headers["Content-Type"]
+            'application/json'
+        """
+        return {} if self._headers is None else self._headers
+
     def to_pandas(self) -> pd.DataFrame:
         """This page's runs as a DataFrame, one row per run (needs the ``[pandas]`` extra).
 
@@ -183,14 +228,18 @@ class ProcessorRunsPage(_WireModel):
         return page_html(self)
 
 
+def received(page: ProcessorRunsPage, headers: httpx.Headers) -> ProcessorRunsPage:
+    """Note on ``page`` the headers of the response that carried it (see ``request_id``)."""
+    page._headers = headers
+    return page
+
+
 _ID = Field(default=None, min_length=1)
 
 
 def _check_page_size(value: int) -> int:
     if not MIN_PAGE_SIZE <= value <= MAX_PAGE_SIZE:
-        raise ValueError(
-            f"max_page_size must be from {MIN_PAGE_SIZE} to {MAX_PAGE_SIZE}, got {value}"
-        )
+        raise ValueError("out of range")  # described by InvalidParameterError
     return value
 
 
@@ -198,8 +247,9 @@ class ListProcessorRunsParams(BaseModel):
     """The filters, sort and paging of one listing, validated before any request.
 
     Enum fields accept the member or its exact string value (``"FAILED"``, not
-    ``"failed"``); anything else raises :class:`pydantic.ValidationError`, a
-    :class:`ValueError`, naming the field and the allowed values.
+    ``"failed"``); anything else raises a :class:`ValueError` (a
+    :class:`pydantic.ValidationError`) whose message names the parameter and what it
+    allows.
 
     Example:
         >>> params = ListProcessorRunsParams(status="FAILED", max_page_size=100)
@@ -255,6 +305,14 @@ class ListProcessorRunsParams(BaseModel):
             next_page_token: str | None = None,
         ) -> None: ...
 
+    else:
+
+        def __init__(self, **data: Any) -> None:
+            try:
+                super().__init__(**data)
+            except ValidationError as error:
+                raise InvalidParameterError.of(error) from None
+
     def to_query(self) -> dict[str, Any]:
         """The query parameters as sent: camelCase keys, ``None`` left out.
 
@@ -263,3 +321,86 @@ class ListProcessorRunsParams(BaseModel):
             {'sortBy': 'createdAt'}
         """
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+_ENUMS: dict[str, type[enum.Enum]] = {
+    "status": ProcessorRunStatus,
+    "processor_type": ProcessorType,
+    "source": ProcessorRunSource,
+    "sort_by": SortBy,
+    "sort_dir": SortDir,
+}
+_ALIASES = {to_camel(name): name for name in ListProcessorRunsParams.model_fields}
+_MAX_SHOWN_CHARS = 60
+
+
+class InvalidParameterError(ValidationError):
+    """A listing parameter outside what the API allows, explained in plain words.
+
+    A :class:`ValueError` (and a :class:`pydantic.ValidationError`, so code catching
+    either keeps working) whose message names each parameter at fault and what it takes.
+
+    Example:
+        >>> try:
+        ...     ListProcessorRunsParams(status="failed")
+        ... except ValueError as error:
+        ...     print(error)
+        status must be one of 'PENDING', 'PROCESSING', 'PROCESSED', 'FAILED', 'CANCELLED', \
+got 'failed' (values are case-sensitive: did you mean 'FAILED'?)
+    """
+
+    @classmethod
+    def of(cls, error: ValidationError) -> InvalidParameterError:
+        """The same problems as ``error``, each described in this SDK's words."""
+        details: list[InitErrorDetails] = []
+        for problem in error.errors(include_url=False):
+            given = str(problem["loc"][0]) if problem["loc"] else "params"
+            name = _ALIASES.get(given, given)
+            value = problem.get("input")
+            message = _describe(name, value, problem["type"])
+            kind = PydanticCustomError("invalid_parameter", "{message}", {"message": message})
+            details.append(InitErrorDetails(type=kind, loc=(name,), input=value))
+        return cls.from_exception_data(error.title, details)
+
+    def __str__(self) -> str:
+        return "; ".join(str(problem["msg"]) for problem in self.errors(include_url=False))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN_CHARS else text[: _MAX_SHOWN_CHARS - 3] + "..."
+
+
+def _describe(name: str, value: object, kind: str) -> str:
+    """One problem with one parameter: what it takes, and what it got."""
+    got = f"got {_shown(value)}"
+    if kind == "extra_forbidden":
+        known = ", ".join(ListProcessorRunsParams.model_fields)
+        return f"{name!r} is not a listing parameter; the parameters are {known}"
+    enum_class = _ENUMS.get(name)
+    if enum_class is not None:
+        values = [member.value for member in enum_class]
+        text = f"{name} must be one of {', '.join(map(repr, values))}, {got}"
+        if isinstance(value, str):
+            close = [each for each in values if each.lower() == value.lower()]
+            if close:
+                text += f" (values are case-sensitive: did you mean {close[0]!r}?)"
+        return text
+    if name == "max_page_size":
+        return (
+            f"max_page_size must be a whole number from {MIN_PAGE_SIZE} to {MAX_PAGE_SIZE} "
+            f"(runs per request), {got}"
+        )
+    if name == "next_page_token":
+        return (
+            f"next_page_token must be a non-empty string of at most {MAX_PAGE_TOKEN_LENGTH} "
+            f"characters (a next_page_token the server returned), {got}"
+        )
+    if name in ("processor_id", "source_id"):
+        return f"{name} must be a non-empty string, {got}"
+    if name == "file_name_contains":
+        return f"file_name_contains must be a string, {got}"
+    return f"{name} has a value the API does not allow, {got}"

@@ -87,16 +87,26 @@ def backoff_delay(retry_number: int, jitter: Callable[[], float] = random.random
     return delay * (1 - 0.25 * jitter())
 
 
-def retry_delay(error: Optional[BaseException], retry_number: int) -> float:
-    """Seconds to wait before retry number ``retry_number`` (1 for the first retry)."""
+def retry_delay(
+    error: Optional[BaseException], retry_number: int, max_wait: Optional[float] = None
+) -> float:
+    """Seconds to wait before retry number ``retry_number`` (1 for the first retry).
+
+    ``max_wait``, when given, caps the result (the client's ``max_retry_wait``).
+    """
     if isinstance(error, APIStatusError) and error.retry_after is not None:
-        return min(error.retry_after, MAX_RETRY_AFTER)
-    return backoff_delay(retry_number)
+        delay = min(error.retry_after, MAX_RETRY_AFTER)
+    else:
+        delay = backoff_delay(retry_number)
+    return delay if max_wait is None else min(delay, max_wait)
 
 
-def _wait(state: RetryCallState) -> float:
-    error = state.outcome.exception() if state.outcome is not None else None
-    return retry_delay(error, state.attempt_number)
+def _waiter(max_wait: Optional[float]) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome is not None else None
+        return retry_delay(error, state.attempt_number, max_wait)
+
+    return wait
 
 
 def _log_retry(state: RetryCallState) -> None:
@@ -117,21 +127,23 @@ async def async_sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
-def _policy(max_retries: int) -> dict[str, Any]:
+def _policy(max_retries: int, max_wait: Optional[float]) -> dict[str, Any]:
     return {
         "stop": stop_after_attempt(max_retries + 1),
         "retry": retry_if_exception(should_retry),
-        "wait": _wait,
+        "wait": _waiter(max_wait),
         "before_sleep": _log_retry,
         "reraise": True,
     }
 
 
-def sync_retrying(max_retries: int) -> Retrying:
-    """A tenacity controller for the sync client's attempts."""
-    return Retrying(sleep=lambda seconds: sleep(seconds), **_policy(max_retries))
+def sync_retrying(max_retries: int, max_wait: Optional[float] = None) -> Retrying:
+    """A tenacity controller for the sync client's attempts; waits capped at ``max_wait``."""
+    return Retrying(sleep=lambda seconds: sleep(seconds), **_policy(max_retries, max_wait))
 
 
-def async_retrying(max_retries: int) -> AsyncRetrying:
+def async_retrying(max_retries: int, max_wait: Optional[float] = None) -> AsyncRetrying:
     """A tenacity controller for the async client's attempts; same policy as the sync one."""
-    return AsyncRetrying(sleep=lambda seconds: async_sleep(seconds), **_policy(max_retries))
+    return AsyncRetrying(
+        sleep=lambda seconds: async_sleep(seconds), **_policy(max_retries, max_wait)
+    )

@@ -23,6 +23,7 @@ from ._exceptions import (
     APITimeoutError,
     EventLoopClosedError,
     RateLimitError,
+    make_body_error,
     make_status_error,
 )
 from ._pacing import Pacer
@@ -234,7 +235,7 @@ class _Sender:
             retry_after=parse_retry_after(response.headers),
         )
         if gate is not None and isinstance(error, RateLimitError):
-            gate.pause(retry_delay(error, attempt))
+            gate.pause(retry_delay(error, attempt, self.settings.max_retry_wait))
         raise error
 
     def connection_error(
@@ -246,34 +247,81 @@ class _Sender:
     ) -> APIConnectionError:
         """The typed error for a request that got no complete, readable response."""
         _log_attempt(request, attempt, started, type(error).__name__)
-        detail = str(error).replace(self.settings.api_key, "[redacted]") or type(error).__name__
+        detail = str(error) or type(error).__name__
+        # httpx's own text ("Name or service not known") does not say which host, and a
+        # typo in base_url is the usual cause, so every message names it.
+        where = _host_of(request.url)
         if isinstance(error, httpx.TimeoutException):
-            return APITimeoutError(f"Request timed out ({detail}).", request=request)
+            return APITimeoutError(
+                f"Request timed out talking to {where} ({detail}).",
+                request=request,
+                secret=self.settings.api_key,
+            )
         if isinstance(error, httpx.DecodingError):
             # A body mangled on the way (a proxy, a truncated gzip stream) may come through
             # on the next try, so it is retried like a dropped connection.
             return APIConnectionError(
-                f"The response body could not be decoded ({detail}).", request=request
+                f"The response body could not be decoded ({where}: {detail}).",
+                request=request,
+                secret=self.settings.api_key,
             )
-        return APIConnectionError(f"Connection error ({detail}).", request=request)
+        return APIConnectionError(
+            f"Connection error: could not reach {where} ({detail}).",
+            request=request,
+            secret=self.settings.api_key,
+        )
 
-    @staticmethod
-    def parse_page(response: httpx.Response) -> ProcessorRunsPage:
-        """Parse a page straight from the response bytes."""
+    def parse_page(self, response: httpx.Response) -> ProcessorRunsPage:
+        """Parse a page straight from the response bytes.
+
+        Raises:
+            APIResponseValidationError: the body is not a page of runs (an HTML page, a
+                body saying ``"success": false``, missing or mistyped fields).
+        """
         # Imported here so that ``import extend_runs`` and building a client stay free of
         # pydantic; after the first page this is a dictionary lookup.
         from pydantic import ValidationError
 
-        from ._models import ProcessorRunsPage
+        from ._models import ProcessorRunsPage, received
 
         try:
-            return ProcessorRunsPage.model_validate_json(response.content)
+            page = received(
+                ProcessorRunsPage.model_validate_json(response.content), response.headers
+            )
         except ValidationError as error:
-            raise APIResponseValidationError(
-                f"The server's {response.status_code} response is not a page of processor runs: "
-                f"{_summarize(error)}",
-                response=response,
+            raise make_body_error(
+                response, secret=self.settings.api_key, problems=_summarize(error)
             ) from None
+        if not page.success:
+            # Not an empty last page: the server says the request failed.
+            raise make_body_error(
+                response, secret=self.settings.api_key, problems="success is false"
+            )
+        if _holds_secret(page.next_page_token, self.settings.api_key):
+            # A cursor is written into checkpoints, resume hints and error messages, so one
+            # that echoes the key would spread it; better to stop here. The page is dropped
+            # first so that a traceback rendered with its locals does not show it either.
+            del page
+            raise APIResponseValidationError(
+                "The server returned a cursor that contains the API key; stopping so that the "
+                "key does not end up in checkpoints, logs or error messages.",
+                response=response,
+            )
+        return page
+
+
+_MIN_SECRET_IN_CURSOR = 8
+"""Characters: a key shorter than this (only ever a placeholder) is not looked for in cursors."""
+
+
+def _holds_secret(token: Optional[str], secret: str) -> bool:
+    return token is not None and len(secret) >= _MIN_SECRET_IN_CURSOR and secret in token
+
+
+def _host_of(url: httpx.URL) -> str:
+    """The host and, when not the scheme's default, the port: ``api.extend.ai``."""
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    return host if url.port is None else f"{host}:{url.port}"
 
 
 def _summarize(error: ValidationError) -> str:
@@ -314,7 +362,7 @@ class SyncSender(_Sender):
         """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
         request = self.build_request(self.http.get(), "/processor_runs", query)
         pacers = self.pacers(gate)
-        for attempt in sync_retrying(self.settings.max_retries):
+        for attempt in sync_retrying(self.settings.max_retries, self.settings.max_retry_wait):
             with attempt:
                 for pacer in pacers:
                     delay = pacer.reserve()
@@ -361,7 +409,9 @@ class AsyncSender(_Sender):
         http_client = await self.http.aget()
         request = self.build_request(http_client, "/processor_runs", query)
         pacers = self.pacers(gate)
-        async for attempt in async_retrying(self.settings.max_retries):
+        async for attempt in async_retrying(
+            self.settings.max_retries, self.settings.max_retry_wait
+        ):
             with attempt:
                 for pacer in pacers:
                     delay = pacer.reserve()

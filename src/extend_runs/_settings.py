@@ -35,6 +35,10 @@ class ClientSettings:
     max_retries: int
     pacer: Optional[Pacer] = None
     """Spaces this client's requests (and its copies'), or ``None`` for no pacing."""
+    allow_insecure_http: bool = False
+    """Whether ``base_url`` may be plain ``http://`` to a host other than loopback."""
+    max_retry_wait: Optional[float] = None
+    """Seconds: the longest wait before a retry, or ``None`` for the policy's own waits."""
 
     def __repr__(self) -> str:
         return (
@@ -63,11 +67,15 @@ class ClientSettings:
     def with_changes(
         self,
         *,
+        api_key: Union[str, NotGiven] = NOT_GIVEN,
+        base_url: Union[str, NotGiven] = NOT_GIVEN,
+        allow_insecure_http: Union[bool, NotGiven] = NOT_GIVEN,
         timeout: Union[TimeoutTypes, NotGiven, None] = NOT_GIVEN,
         max_retries: Union[int, NotGiven] = NOT_GIVEN,
         api_version: Union[str, NotGiven] = NOT_GIVEN,
         workspace_id: Union[str, NotGiven, None] = NOT_GIVEN,
         max_requests_per_second: Union[float, NotGiven, None] = NOT_GIVEN,
+        max_retry_wait: Union[float, NotGiven, None] = NOT_GIVEN,
     ) -> ClientSettings:
         """A copy with the given settings replaced and validated.
 
@@ -75,6 +83,16 @@ class ClientSettings:
         and its copies share one request budget.
         """
         changes: dict[str, Any] = {}
+        if not isinstance(api_key, NotGiven):
+            changes["api_key"] = _header_value("api_key", api_key, show=False)
+        insecure = self.allow_insecure_http
+        if not isinstance(allow_insecure_http, NotGiven):
+            insecure = changes["allow_insecure_http"] = _flag(
+                "allow_insecure_http", allow_insecure_http
+            )
+        if not isinstance(base_url, NotGiven) or insecure != self.allow_insecure_http:
+            given = self.base_url if isinstance(base_url, NotGiven) else base_url
+            changes["base_url"] = _base_url(given, insecure)
         if not isinstance(timeout, NotGiven):
             changes["timeout"] = _timeout(timeout)
         if not isinstance(max_retries, NotGiven):
@@ -87,6 +105,8 @@ class ClientSettings:
             )
         if not isinstance(max_requests_per_second, NotGiven):
             changes["pacer"] = _pacer(max_requests_per_second)
+        if not isinstance(max_retry_wait, NotGiven):
+            changes["max_retry_wait"] = _max_retry_wait(max_retry_wait)
         return replace(self, **changes)
 
 
@@ -101,6 +121,7 @@ def resolve_settings(
     http_client: Optional[Union[httpx.Client, httpx.AsyncClient]],
     allow_insecure_http: bool,
     max_requests_per_second: Optional[float] = None,
+    max_retry_wait: Optional[float] = None,
 ) -> ClientSettings:
     """Fill in defaults from the environment and validate every setting, before any request."""
     key = api_key if api_key is not None else os.environ.get(ENV_API_KEY)
@@ -120,7 +141,17 @@ def resolve_settings(
         timeout=_timeout(timeout),
         max_retries=_max_retries(max_retries),
         pacer=_pacer(max_requests_per_second),
+        allow_insecure_http=_flag("allow_insecure_http", allow_insecure_http),
+        max_retry_wait=_max_retry_wait(max_retry_wait),
     )
+
+
+def _max_retry_wait(value: Optional[float]) -> Optional[float]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1e9:
+        raise ValueError(f"max_retry_wait must be a number of seconds >= 0 or None, got {value!r}")
+    return float(value)
 
 
 def _pacer(rate: Optional[float]) -> Optional[Pacer]:
@@ -138,7 +169,15 @@ def _header_value(name: str, value: str, *, show: bool = True) -> str:
     return value
 
 
+def _flag(name: str, value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def _base_url(value: str, allow_insecure_http: bool) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"base_url must be an http:// or https:// URL, got {value!r}")
     url = httpx.URL(value)
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError(f"base_url must be an http:// or https:// URL, got {value!r}")

@@ -226,3 +226,65 @@ def test_debug_logs_never_show_the_key(
     loggers = {record.name.split(".")[0] for record in every_record}
     assert {"extend_runs", "httpx", "httpcore"} <= loggers
     assert not [r for r in every_record if SECRET in _rendered(r) or "WRONGkey" in _rendered(r)]
+
+
+def test_a_key_echoed_in_any_field_of_an_error_is_redacted(
+    secret_fake: FakeExtend, url: str
+) -> None:
+    echo = {"x-extend-request-id": f"req_{SECRET}"}
+    secret_fake.inject(
+        Fault.http_error(403, code=f"KEY_{SECRET}", message=f"no {SECRET}", headers=echo)
+    )
+    with Client(api_key=SECRET, base_url=url) as client:
+        error = _raise(client)
+    assert isinstance(error, PermissionDeniedError)
+    assert error.code == "KEY_[redacted]" and error.message == "no [redacted]"
+    assert SECRET not in _renderings(error)
+
+
+def test_a_key_echoed_in_the_request_id_header_is_redacted() -> None:
+    headers = {"x-extend-request-id": f"req_{SECRET}"}
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, headers=headers))
+    client = Client(api_key=SECRET, http_client=httpx.Client(transport=transport))
+    error = _raise(client)
+    assert isinstance(error, NotFoundError) and error.request_id == "req_[redacted]"
+    assert SECRET not in _renderings(error)
+
+
+@pytest.mark.parametrize("field", ["code", "requestId", "docUrl", "message"])
+def test_a_key_echoed_in_a_body_field_is_redacted(field: str) -> None:
+    body = {"code": "X", "message": "m", "requestId": "req_1", "docUrl": "https://d", field: SECRET}
+    transport = httpx.MockTransport(lambda request: httpx.Response(400, json=body))
+    client = Client(api_key=SECRET, http_client=httpx.Client(transport=transport))
+    error = _raise(client)
+    assert isinstance(error, BadRequestError)
+    assert (error.code, error.request_id, error.doc_url, error.message).count("[redacted]") == 1
+    assert SECRET not in _renderings(error)
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_a_cursor_echoing_the_key_stops_the_listing_without_showing_it(twice: bool) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        token = f"cur_{SECRET}" if twice or "nextPageToken" not in request.url.params else None
+        return httpx.Response(
+            200, json={"success": True, "processorRuns": [], "nextPageToken": token}
+        )
+
+    client = Client(
+        api_key=SECRET, http_client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    error = _raise(client)
+    assert isinstance(error, APIResponseValidationError)
+    assert "cursor that contains the API key" in str(error)
+    assert SECRET not in _renderings(error)
+
+
+def test_a_status_error_built_by_hand_redacts_what_it_is_given() -> None:
+    response = httpx.Response(401, request=httpx.Request("GET", "https://api.extend.ai/x"))
+    error = AuthenticationError(
+        f"bad {SECRET}", response=response, code=SECRET, request_id=SECRET, secret=SECRET
+    )
+    assert SECRET not in str(error) + repr(error)
+    assert APIResponseValidationError(f"cursor {SECRET!r}", secret=SECRET).message == (
+        "cursor '[redacted]'"
+    )

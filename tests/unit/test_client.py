@@ -216,3 +216,51 @@ def test_a_sync_client_used_after_close_fails_as_httpx_does() -> None:
     client.close()
     with pytest.raises(RuntimeError, match="client has been closed"):
         client.list_processor_runs_page()
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+@pytest.mark.parametrize(
+    ("call", "kwargs", "expected"),
+    [
+        ("list_processor_runs", {"status": "failed"}, "did you mean 'FAILED'"),
+        ("list_processor_runs", {"processor_type": "OCR"}, "'EXTRACT', 'CLASSIFY', 'SPLITTER'"),
+        ("list_processor_runs", {"source": "api"}, "did you mean 'API'"),
+        ("list_processor_runs", {"sort_by": "created"}, "'updatedAt', 'createdAt'"),
+        ("list_processor_runs", {"sort_dir": "DESC"}, "did you mean 'desc'"),
+        ("list_processor_runs", {"max_page_size": 5000}, "from 1 to 1000"),
+        ("list_processor_runs", {"next_page_token": ""}, "non-empty string"),
+        ("list_processor_runs_page", {"status": "done"}, "status must be one of"),
+        ("list_processor_runs_page", {"processor_id": ""}, "processor_id must be a non-empty"),
+        ("watch_processor_runs", {"source": "cli"}, "source must be one of"),
+        ("watch_processor_runs", {"max_page_size": 0}, "max_page_size must be a whole number"),
+    ],
+)
+def test_a_bad_argument_names_the_parameter_and_allowed_values_in_plain_words(
+    client_class: type[Client], call: str, kwargs: dict[str, object], expected: str
+) -> None:
+    client = client_class(api_key=API_KEY)
+    with pytest.raises(ValueError, match=expected) as caught:
+        getattr(client, call)(**kwargs)
+    assert "pydantic" not in str(caught.value) and "Input should" not in str(caught.value)
+    assert "pydantic" not in repr(caught.value)
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+@pytest.mark.parametrize(
+    "call",
+    ["list_processor_runs", "list_processor_runs_page", "watch_processor_runs", "with_options"],
+)
+def test_an_unknown_keyword_names_the_public_method_not_a_private_base(
+    client_class: type[Client], call: str
+) -> None:
+    client = client_class(api_key=API_KEY)
+    expected = f"{client_class.__name__}.{call}() got an unexpected keyword argument 'statuses'"
+    with pytest.raises(TypeError) as caught:
+        getattr(client, call)(statuses="FAILED")
+    assert str(caught.value) == expected
+    assert "_BaseClient" not in str(caught.value)
+    with pytest.raises(TypeError, match=rf"^{client_class.__name__}\.{call}\(\) takes 1 "):
+        getattr(client, call)("FAILED")
+    method = getattr(client_class, call)
+    assert method.__qualname__ == f"{client_class.__name__}.{call}"
+    assert method.__doc__ and method.__doc__.strip()

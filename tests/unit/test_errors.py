@@ -129,7 +129,8 @@ def test_a_key_echoed_by_the_server_is_redacted(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("body", "mentions"),
     [
-        (b"<html>not json</html>", "Invalid JSON"),
+        (b"<html>not json</html>", r"an HTML page \('not json'\)"),
+        (b"not json", "Invalid JSON"),
         (b'{"success": true}', "processorRuns"),
         (b'{"success": true, "processorRuns": {}}', "processorRuns"),
         (b'{"success": true, "processorRuns": [{"id": "dpr_1"}]}', "processorRuns.0.status"),

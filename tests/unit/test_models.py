@@ -131,11 +131,15 @@ def test_enum_members_and_strings_are_interchangeable() -> None:
         ({"sort_dir": "DESC"}, "sort_dir", "'desc'"),
         ({"max_page_size": 0}, "max_page_size", "from 1 to 1000"),
         ({"max_page_size": 1001}, "max_page_size", "from 1 to 1000"),
-        ({"max_page_size": True}, "max_page_size", "integer"),
-        ({"max_page_size": "10"}, "max_page_size", "integer"),
-        ({"next_page_token": ""}, "next_page_token", "at least 1 character"),
-        ({"processor_id": ""}, "processor_id", "at least 1 character"),
-        ({"statuses": "FAILED"}, "statuses", "Extra inputs are not permitted"),
+        ({"max_page_size": True}, "max_page_size", "whole number"),
+        ({"max_page_size": "10"}, "max_page_size", "whole number"),
+        ({"next_page_token": ""}, "next_page_token", "non-empty string"),
+        ({"next_page_token": "x" * 5000}, "next_page_token", "at most 4096"),
+        ({"processor_id": ""}, "processor_id", "non-empty string"),
+        ({"source_id": ""}, "source_id", "non-empty string"),
+        ({"file_name_contains": 3}, "file_name_contains", "a string"),
+        ({"statuses": "FAILED"}, "statuses", "not a listing parameter"),
+        ({"maxPageSize": 0}, "max_page_size", "from 1 to 1000"),
     ],
 )
 def test_invalid_params_name_the_parameter_and_what_is_allowed(
@@ -144,6 +148,22 @@ def test_invalid_params_name_the_parameter_and_what_is_allowed(
     with pytest.raises(ValueError, match=named) as caught:
         ListProcessorRunsParams(**kwargs)  # type: ignore[arg-type]
     assert allowed in str(caught.value)
+
+
+def test_invalid_params_are_explained_in_our_words_not_pydantics() -> None:
+    with pytest.raises(ValueError, match=r"^status must be one of") as caught:
+        ListProcessorRunsParams(status="failed", max_page_size=0)  # type: ignore[arg-type]
+    error = caught.value
+    assert isinstance(error, pydantic.ValidationError)  # code catching that still works
+    assert str(error) == (
+        "status must be one of 'PENDING', 'PROCESSING', 'PROCESSED', 'FAILED', 'CANCELLED', "
+        "got 'failed' (values are case-sensitive: did you mean 'FAILED'?); "
+        "max_page_size must be a whole number from 1 to 1000 (runs per request), got 0"
+    )
+    for text in (str(error), repr(error)):
+        for pydantic_phrase in ("pydantic.dev", "Input should", "validation error", "type="):
+            assert pydantic_phrase not in text
+    assert [problem["loc"] for problem in error.errors()] == [("status",), ("max_page_size",)]
 
 
 def test_params_are_immutable() -> None:

@@ -111,6 +111,16 @@ class Fault:
         return cls("error", status, code, message, retryable, tuple((headers or {}).items()))
 
     @classmethod
+    def html_page(cls, status: int = 200, *, title: str = "Sign in") -> Fault:
+        """An HTML page instead of JSON, as a login portal or a proxy serves it.
+
+        Example:
+            >>> Fault.html_page(title="Sign in to Contoso").status_code
+            200
+        """
+        return cls("html_page", status, message=title, html=True)
+
+    @classmethod
     def malformed_json(cls) -> Fault:
         """A 200 whose body is not JSON (the whole body arrives)."""
         return cls("malformed_json")

@@ -8,6 +8,7 @@ the answer asks for.
 from __future__ import annotations
 
 import email.utils
+import html
 import json
 import random
 import threading
@@ -346,6 +347,11 @@ class Handler:
                 bool(fault.retryable),
                 tuple(headers),
             )
+        if fault.kind == "html_page":
+            title = html.escape(fault.message or "")
+            text = f"<!DOCTYPE html><html><head><title>{title}</title></head>"
+            text += f"<body><form><h1>{title}</h1></form></body></html>"
+            return self._response(fault.status_code, text.encode(), "text/html; charset=utf-8")
         if fault.kind == "malformed_json":
             return self._response(200, b'{"success": true, "processorRuns": [{"id": "dpr_",}]')
         if fault.kind == "missing_runs":

@@ -3,7 +3,9 @@
 Fixtures:
     extend_fake: a ``FakeExtend`` with 250 generated runs (seed 0); arm faults on it and
         read ``extend_fake.requests`` in your test.
-    extend_client: an ``extend_runs.Client`` talking to ``extend_fake`` in process.
+    extend_client: an ``extend_runs.Client`` talking to ``extend_fake`` in process, that
+        retries at once (``max_retry_wait=0``): a "429, then success" test takes
+        milliseconds. Retries still happen, and are still counted.
     async_extend_client: an ``extend_runs.AsyncClient`` doing the same.
 
 Example:
@@ -50,7 +52,10 @@ def extend_client(extend_fake: FakeExtend) -> Iterator[Client]:
 
     http_client = httpx.Client(transport=extend_fake.transport())
     client = Client(
-        api_key=extend_fake.api_key, base_url=extend_fake.base_url, http_client=http_client
+        api_key=extend_fake.api_key,
+        base_url=extend_fake.base_url,
+        http_client=http_client,
+        max_retry_wait=0,
     )
     try:
         yield client
@@ -68,7 +73,10 @@ async def async_extend_client(extend_fake: FakeExtend) -> AsyncIterator[AsyncCli
 
     http_client = httpx.AsyncClient(transport=extend_fake.async_transport())
     client = AsyncClient(
-        api_key=extend_fake.api_key, base_url=extend_fake.base_url, http_client=http_client
+        api_key=extend_fake.api_key,
+        base_url=extend_fake.base_url,
+        http_client=http_client,
+        max_retry_wait=0,
     )
     try:
         yield client
