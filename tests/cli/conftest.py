@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -55,3 +59,50 @@ def fake_api(_served_fake: ServedFake) -> ServedFake:
     _served_fake.fake.clear_faults()
     _served_fake.fake.clear_requests()
     return _served_fake
+
+
+def cli_environment(api: ServedFake, **extra: str) -> dict[str, str]:
+    """The environment of a real ``extend-runs`` process pointed at ``api``."""
+    src = Path(__file__).resolve().parents[2] / "src"
+    path = os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))
+    return {
+        **os.environ,
+        "PYTHONPATH": path,
+        "EXTEND_API_KEY": api.api_key,
+        "EXTEND_BASE_URL": api.base_url,
+        **extra,
+    }
+
+
+CLI = [sys.executable, "-m", "extend_runs.cli"]
+"""The command line of a real ``extend-runs`` process."""
+
+
+def run_cli(
+    api: ServedFake, *args: str, timeout: float = 60, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``extend-runs ARGS`` to completion as a real process, output piped."""
+    return subprocess.run(
+        [*CLI, *args],
+        env=cli_environment(api, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def recent_api() -> Iterator[ServedFake]:
+    """A served fake on the wall clock: 600 runs over the last 90 days, so that windows such
+    as "the last 7 days" hold runs."""
+    fake = FakeExtend(runs=600, seed=23)
+    with fake.serve() as base_url:
+        yield ServedFake(fake, base_url)
+
+
+@pytest.fixture
+def recent(recent_api: ServedFake) -> ServedFake:
+    recent_api.fake.clear_faults()
+    recent_api.fake.clear_requests()
+    return recent_api

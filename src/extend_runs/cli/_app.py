@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import enum
 import os
 import shlex
 import sys
-from typing import IO, Any, Callable, NoReturn, Optional, TypeVar
+from datetime import datetime
+from typing import IO, Any, NoReturn, Optional
 
 import click
 from pydantic import ValidationError
 from rich.console import Console
 
-from .._client import Client
-from .._constants import DEFAULT_API_VERSION, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_PAGE_SIZE
+from .._client import Client, PartitionBy
 from .._exceptions import APIError, APIStatusError, ExtendError
-from .._models import (
-    ListProcessorRunsParams,
-    ProcessorRunSource,
-    ProcessorRunStatus,
-    ProcessorType,
-    SortBy,
-    SortDir,
-)
+from .._models import ListProcessorRunsParams, SortBy, SortDir
 from .._version import __version__
 from ._export import ExportState, ListingProgress, export
 from ._formats import (
@@ -36,17 +28,21 @@ from ._formats import (
     default_format,
     reopen_json_array,
 )
+from ._options import (
+    WHOLE_EXPORT_PAGE_SIZE,
+    Moment,
+    PartitionFields,
+    choice,
+    connection_options,
+    filter_options,
+    option_problem,
+    page_size_option,
+)
 
 EXIT_API_ERROR = 1
 """The exit status after an error from the API or the network."""
 EXIT_INTERRUPTED = 130
 """The exit status after Ctrl-C (128 + SIGINT), as shells use."""
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _choice(values: type[enum.Enum]) -> click.Choice[str]:
-    return click.Choice([member.value for member in values], case_sensitive=True)
 
 
 def _fail(message: str, exit_code: int = EXIT_API_ERROR) -> NoReturn:
@@ -85,82 +81,44 @@ def cli() -> None:
     """
 
 
-def _connection_options(command: _F) -> _F:
-    options = [
-        click.option(
-            "--api-key",
-            envvar="EXTEND_API_KEY",
-            show_envvar=True,
-            metavar="KEY",
-            help="Your Extend API key (never printed).",
-        ),
-        click.option(
-            "--base-url",
-            envvar="EXTEND_BASE_URL",
-            show_envvar=True,
-            metavar="URL",
-            help="The API's address  [default: https://api.extend.ai]",
-        ),
-        click.option(
-            "--api-version",
-            default=DEFAULT_API_VERSION,
-            show_default=True,
-            help="Sent as x-extend-api-version.",
-        ),
-        click.option(
-            "--workspace-id",
-            metavar="ID",
-            help="Sent as x-extend-workspace-id (organization-scoped keys need it).",
-        ),
-        click.option(
-            "--max-retries",
-            type=click.IntRange(min=0),
-            default=DEFAULT_MAX_RETRIES,
-            show_default=True,
-            help="Retries of each request on connection errors, timeouts, 408, 409, 429, 5xx.",
-        ),
-        click.option(
-            "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
-            default=DEFAULT_TIMEOUT,
-            show_default=True,
-            metavar="SECONDS",
-            help="Timeout of each attempt.",
-        ),
-        click.option(
-            "--allow-insecure-http",
-            is_flag=True,
-            help="Allow an http:// base URL on a host other than this machine.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
 @cli.command("list")
-@click.option("--status", type=_choice(ProcessorRunStatus), help="Only runs in this status.")
-@click.option("--processor-id", metavar="ID", help="Only runs of this processor.")
-@click.option(
-    "--processor-type", type=_choice(ProcessorType), help="Only runs of this kind of processor."
-)
-@click.option("--source-id", metavar="ID", help="Only runs created by this entity.")
-@click.option("--source", type=_choice(ProcessorRunSource), help="Only runs started this way.")
-@click.option(
-    "--file-name-contains", metavar="TEXT", help="Only runs whose file name contains TEXT."
-)
+@filter_options
 @click.option(
     "--sort-by",
-    type=_choice(SortBy),
+    type=choice(SortBy),
     help="Order by this timestamp [server default: updatedAt]; createdAt is stable for exports.",
 )
-@click.option("--sort-dir", type=_choice(SortDir), help="Direction [server default: desc].")
-@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="Stop after N runs in all.")
+@click.option("--sort-dir", type=choice(SortDir), help="Direction [server default: desc].")
 @click.option(
-    "--page-size",
-    type=click.IntRange(1, MAX_PAGE_SIZE),
-    metavar="N",
-    help=f"Runs per request, 1 to {MAX_PAGE_SIZE} [server default: 10].",
+    "--created-since",
+    type=Moment(),
+    metavar="TIME|AGE",
+    help="Only runs created at or after TIME (ISO-8601 with an offset or Z) or AGE ago "
+    "(7d, 12h, 30m).",
+)
+@click.option(
+    "--created-before", type=Moment(), metavar="TIME|AGE", help="Only runs created before this."
+)
+@click.option(
+    "--updated-since",
+    type=Moment(),
+    metavar="TIME|AGE",
+    help="Only runs updated at or after this (one window per listing: created or updated).",
+)
+@click.option(
+    "--updated-before", type=Moment(), metavar="TIME|AGE", help="Only runs updated before this."
+)
+@click.option("--limit", type=click.IntRange(min=0), metavar="N", help="Stop after N runs in all.")
+@page_size_option
+@click.option(
+    "--partition-by",
+    type=PartitionFields(),
+    metavar="FIELD[,FIELD]",
+    help="List each value of status, processor_type or source concurrently and merge them "
+    "in order (faster for big exports).",
+)
+@click.option(
+    "--prefetch", is_flag=True, help="Request the next page while the current one is written."
 )
 @click.option(
     "--resume",
@@ -193,7 +151,7 @@ def _connection_options(command: _F) -> _F:
     help="Add to FILE instead of replacing it (to resume with --resume).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
-@_connection_options
+@connection_options
 def list_command(
     *,
     status: Optional[str],
@@ -204,21 +162,21 @@ def list_command(
     file_name_contains: Optional[str],
     sort_by: Optional[str],
     sort_dir: Optional[str],
+    created_since: Optional[datetime],
+    created_before: Optional[datetime],
+    updated_since: Optional[datetime],
+    updated_before: Optional[datetime],
     limit: Optional[int],
     page_size: Optional[int],
+    partition_by: Optional[tuple[PartitionBy, ...]],
+    prefetch: bool,
     resume_from: Optional[str],
     cursor: Optional[str],
     output_format: Optional[str],
     output: Optional[str],
     append: bool,
     quiet: bool,
-    api_key: Optional[str],
-    base_url: Optional[str],
-    api_version: str,
-    workspace_id: Optional[str],
-    max_retries: int,
-    timeout: float,
-    allow_insecure_http: bool,
+    **connection: Any,
 ) -> None:
     """List processor runs, following every page, and write them out.
 
@@ -229,7 +187,8 @@ def list_command(
     \b
     Examples:
       extend-runs list --status FAILED --limit 50
-      extend-runs list --sort-by createdAt --page-size 1000 -o runs.jsonl
+      extend-runs list --status FAILED --processor-id dp_123 --created-since 7d
+      extend-runs list --sort-by createdAt -o runs.jsonl
       extend-runs list --processor-type EXTRACT --format csv > runs.csv
     """
     to_file = output is not None and output != "-"
@@ -238,15 +197,10 @@ def list_command(
     if resume_from is not None and cursor is not None:
         raise click.UsageError("--resume and --cursor cannot be combined: use --resume alone.")
     output_format = output_format or default_format(output, sys.stdout.isatty())
-    client = _make_client(
-        api_key=api_key,
-        base_url=base_url,
-        api_version=api_version,
-        workspace_id=workspace_id,
-        max_retries=max_retries,
-        timeout=timeout,
-        allow_insecure_http=allow_insecure_http,
-    )
+    interactive = output_format == "table" and not to_file and sys.stdout.isatty()
+    if page_size is None and limit is None and not interactive:
+        page_size = WHOLE_EXPORT_PAGE_SIZE  # a whole export: the fewest requests
+    client = _make_client(**connection)
     try:
         pager = client.list_processor_runs(
             params=ListProcessorRunsParams.model_validate(
@@ -265,17 +219,26 @@ def list_command(
             ),
             limit=limit,
             resume_from=resume_from,
+            prefetch=prefetch,
+            partition_by=partition_by,
+            created_since=created_since,
+            created_before=created_before,
+            updated_since=updated_since,
+            updated_before=updated_before,
         )
     except ValidationError as error:
         raise click.UsageError(_option_problems(error)) from None
     except ValueError as error:
-        raise click.UsageError(f"Invalid value for '--resume': {error}") from None
+        raise click.UsageError(option_problem(error)) from None
     state = ExportState(resume_token=cursor, checkpoint=resume_from)
+    batch_size = None
+    if partition_by:
+        batch_size = page_size or min(limit or WHOLE_EXPORT_PAGE_SIZE, WHOLE_EXPORT_PAGE_SIZE)
     with client, _open_output(output if to_file else None, output_format, append) as writer:
         progress = ListingProgress(Console(stderr=True), total=limit, enabled=not quiet)
         try:
             with progress:
-                export(pager, writer, state, progress)
+                export(pager, writer, state, progress, batch_size=batch_size)
         except KeyboardInterrupt:
             writer.close()
             _report_stop("interrupted", state, limit, to_file, cursor is not None)
