@@ -161,7 +161,8 @@ def test_partitioned_prefetched_and_paced_listings_export_the_same_runs(
     assert done.returncode == 0, done.stderr
     assert _ids(done.stdout) == expected
     assert len(starts) == 5
-    assert all(later - earlier > 0.04 for earlier, later in zip(starts, starts[1:]))
+    # 20 a second: 5 request starts span at least 0.2 s (arrival jitter aside).
+    assert starts[-1] - starts[0] > 0.15
 
 
 @pytest.mark.parametrize(

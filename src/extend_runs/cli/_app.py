@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import sys
@@ -13,19 +14,23 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from .._client import Client, PartitionBy
+from .._constants import LOGGER_NAME
 from .._exceptions import APIError, APIStatusError, ExtendError
 from .._models import ListProcessorRunsParams, SortBy, SortDir
 from .._version import __version__
-from ._export import ExportState, ListingProgress, export
+from ._export import ExportState, ListingProgress, export, interrupts_deferred
 from ._formats import (
     FORMATS,
+    WATCH_FORMATS,
     AppendError,
+    ChangeWriter,
     CsvWriter,
     JsonArrayWriter,
     JsonLinesWriter,
     PageWriter,
     TableWriter,
     default_format,
+    default_watch_format,
     reopen_json_array,
 )
 from ._options import (
@@ -363,6 +368,122 @@ def _report_stop(
     # Plain echo, not Rich: a checkpoint must come out exactly as it is, never styled or cut.
     click.echo(f"extend-runs: {done}; to resume, run the same command {how}: {resume}", err=True)
     click.echo(f"resume checkpoint: {state.checkpoint}", err=True)
+
+
+@cli.command("watch")
+@filter_options
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds between the starts of two polls.",
+)
+@click.option(
+    "--since",
+    type=Moment(),
+    metavar="TIME|AGE",
+    help="First print the runs changed since TIME (ISO-8601) or AGE ago (7d, 12h), oldest first.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "output_format",
+    type=click.Choice(WATCH_FORMATS),
+    help="table (one line per change) on a terminal, else jsonl.",
+)
+@click.option(
+    "--resume",
+    "resume_from",
+    metavar="CHECKPOINT",
+    help="Continue a watch with the same filters where it stopped: the checkpoint it printed.",
+)
+@page_size_option
+@connection_options
+def watch_command(
+    *,
+    interval: float,
+    since: Optional[datetime],
+    output_format: Optional[str],
+    resume_from: Optional[str],
+    page_size: Optional[int],
+    status: Optional[str],
+    processor_id: Optional[str],
+    processor_type: Optional[str],
+    source_id: Optional[str],
+    source: Optional[str],
+    file_name_contains: Optional[str],
+    **connection: Any,
+) -> None:
+    """Print runs as they are created or change, until Ctrl-C.
+
+    Each change (a run whose updatedAt moves) is printed once, as it is found. On
+    Ctrl-C the command prints the checkpoint to resume from and exits with status 130:
+    run it again with --resume CHECKPOINT and nothing in between is missed. Failures
+    that retrying may fix (network errors, 429, 5xx) are printed as warnings and the
+    watch goes on; others (401, 403, ...) end it with status 1.
+
+    \b
+    Examples:
+      extend-runs watch --status FAILED
+      extend-runs watch --processor-id dp_123 --since 1h -f jsonl >> changes.jsonl
+    """
+    client = _make_client(**connection)
+    try:
+        watcher = client.watch_processor_runs(
+            status=status,  # type: ignore[arg-type]  # checked by click and the client
+            processor_id=processor_id,
+            processor_type=processor_type,  # type: ignore[arg-type]
+            source_id=source_id,
+            source=source,  # type: ignore[arg-type]
+            file_name_contains=file_name_contains,
+            max_page_size=page_size,
+            since=since,
+            interval=interval,
+            resume_from=resume_from,
+        )
+    except ValidationError as error:
+        raise click.UsageError(_option_problems(error)) from None
+    except ValueError as error:
+        raise click.UsageError(option_problem(error)) from None
+    writer = ChangeWriter(sys.stdout, output_format or default_watch_format(sys.stdout.isatty()))
+    saved = watcher.checkpoint
+    with client, _warnings_on_stderr():
+        if sys.stderr.isatty():
+            click.echo(f"extend-runs: watching every {interval:g} s; Ctrl-C to stop", err=True)
+        try:
+            changes = iter(watcher)
+            while True:
+                run = next(changes)
+                # The checkpoint moves past a run only once its line is out.
+                with interrupts_deferred():
+                    writer.write(run)
+                    saved = watcher.checkpoint
+        except KeyboardInterrupt:
+            watcher.close()
+            click.echo(
+                "extend-runs: stopped; to continue from here, run the same command with: "
+                f"--resume {saved}",
+                err=True,
+            )
+            click.echo(f"resume checkpoint: {saved}", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except APIError as error:
+            _fail(describe_error(error))
+
+
+class _warnings_on_stderr:
+    """Show the library's WARNING records (a watch's failed polls) as lines on stderr."""
+
+    def __enter__(self) -> None:
+        self._handler = logging.StreamHandler(sys.stderr)
+        self._handler.setLevel(logging.WARNING)
+        self._handler.setFormatter(logging.Formatter("extend-runs: warning: %(message)s"))
+        logging.getLogger(LOGGER_NAME).addHandler(self._handler)
+
+    def __exit__(self, *exc_info: object) -> None:
+        logging.getLogger(LOGGER_NAME).removeHandler(self._handler)
 
 
 @cli.command("demo")

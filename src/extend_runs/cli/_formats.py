@@ -20,6 +20,9 @@ from .._models import ProcessorRunSummary
 FORMATS = ("table", "json", "jsonl", "csv")
 """The values of ``--format``."""
 
+WATCH_FORMATS = ("table", "jsonl")
+"""The values of ``extend-runs watch --format``."""
+
 CSV_COLUMNS = COLUMN_NAMES
 """The header row of ``--format csv``, in order: the same columns as ``to_pandas()``."""
 
@@ -44,6 +47,11 @@ def default_format(output: Optional[str], stdout_is_terminal: bool) -> str:
     the output goes (a table on a terminal, JSON Lines otherwise)."""
     if output is not None and output != "-":
         return _EXTENSIONS.get(os.path.splitext(output)[1].lower(), "jsonl")
+    return "table" if stdout_is_terminal else "jsonl"
+
+
+def default_watch_format(stdout_is_terminal: bool) -> str:
+    """A watch prints lines for people on a terminal and JSON Lines anywhere else."""
     return "table" if stdout_is_terminal else "jsonl"
 
 
@@ -211,6 +219,37 @@ class TableWriter(PageWriter):
             self._closed = True
             self.console.print(runs_table(self._rows, width=self.console.width))
         super().close()
+
+
+def change_line(run: ProcessorRunSummary) -> Text:
+    """One line of ``extend-runs watch``: when it changed, status, id, processor and type."""
+    status = str(run.status)
+    processor = run.processor_name + ("" if run.type is None else f" ({run.type})")
+    return Text.assemble(
+        _utc(run.updated_at),
+        "  ",
+        (f"{status:<10}", STATUS_STYLES.get(status, "")),
+        "  ",
+        run.id,
+        "  ",
+        processor,
+    )
+
+
+class ChangeWriter:
+    """Writes each change of a watch as it comes: one line, flushed at once."""
+
+    def __init__(self, stream: IO[str], output_format: str) -> None:
+        self.stream = stream
+        self.format = output_format
+        self.console = Console(file=stream, highlight=False, soft_wrap=True)
+
+    def write(self, run: ProcessorRunSummary) -> None:
+        if self.format == "jsonl":
+            self.stream.write(json.dumps(run_record(run), ensure_ascii=False) + "\n")
+        else:
+            self.console.print(change_line(run))
+        self.stream.flush()
 
 
 def runs_table(
