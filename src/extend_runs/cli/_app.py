@@ -6,6 +6,7 @@ import logging
 import os
 import shlex
 import sys
+from collections.abc import Mapping
 from datetime import datetime
 from typing import IO, Any, NoReturn, Optional
 
@@ -21,6 +22,7 @@ from .._version import __version__
 from ._export import ExportState, ListingProgress, export, interrupts_deferred
 from ._formats import (
     FORMATS,
+    SYNC_FORMATS,
     WATCH_FORMATS,
     AppendError,
     ChangeWriter,
@@ -42,6 +44,15 @@ from ._options import (
     filter_options,
     option_problem,
     page_size_option,
+)
+from ._sync import (
+    StateError,
+    SyncMark,
+    SyncState,
+    read_state,
+    repair_torn_tail,
+    sync_to_disk,
+    write_state,
 )
 
 EXIT_API_ERROR = 1
@@ -484,6 +495,187 @@ class _warnings_on_stderr:
 
     def __exit__(self, *exc_info: object) -> None:
         logging.getLogger(LOGGER_NAME).removeHandler(self._handler)
+
+
+@cli.command("sync")
+@filter_options
+@page_size_option
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE",
+    help="The file to append the runs to (created on the first sync).",
+)
+@click.option(
+    "--state",
+    "state_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="STATE",
+    help="Where this sync keeps how far it got (JSON; created on the first sync).",
+)
+@click.option(
+    "--since",
+    type=Moment(),
+    metavar="TIME|AGE",
+    help="First sync only: start from the runs changed since TIME (ISO-8601) or AGE ago, "
+    "instead of every run.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(SYNC_FORMATS),
+    help="jsonl, or csv [default: from the FILE extension, else jsonl].",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr.")
+@connection_options
+def sync_command(
+    *,
+    output: str,
+    state_path: str,
+    since: Optional[datetime],
+    output_format: Optional[str],
+    page_size: Optional[int],
+    quiet: bool,
+    status: Optional[str],
+    processor_id: Optional[str],
+    processor_type: Optional[str],
+    source_id: Optional[str],
+    source: Optional[str],
+    file_name_contains: Optional[str],
+    **connection: Any,
+) -> None:
+    """Append to FILE every run created or changed since the previous sync.
+
+    The first sync appends every run (or those changed since --since); each later one
+    appends only the runs created or changed since, and nothing when nothing changed.
+    STATE is replaced, atomically, only after FILE is safely on disk: a sync stopped at
+    any moment (Ctrl-C, an error, kill -9, a power cut) repeats some records at most on
+    the next run, and never skips one. Each record carries id and updatedAt: keep the
+    one with the latest updatedAt of each id.
+
+    \b
+    Examples:
+      extend-runs sync -o runs.jsonl --state runs.state.json
+      extend-runs sync --status FAILED -o failed.csv --state failed.state.json --since 30d
+    """
+    output_format = output_format or ("csv" if output.lower().endswith(".csv") else "jsonl")
+    try:
+        params = ListProcessorRunsParams.model_validate(
+            {
+                "status": status,
+                "processor_id": processor_id,
+                "processor_type": processor_type,
+                "source_id": source_id,
+                "source": source,
+                "file_name_contains": file_name_contains,
+            }
+        )
+    except ValidationError as error:
+        raise click.UsageError(_option_problems(error)) from None
+    filters = params.to_query()
+    try:
+        previous = read_state(state_path)
+    except StateError as error:
+        raise click.UsageError(f"cannot use --state {state_path}: {error}") from None
+    if previous is not None and dict(previous.filters) != filters:
+        raise click.UsageError(
+            f"--state {state_path} belongs to a sync with other filters "
+            f"({_describe_filters(previous.filters)}; this one has "
+            f"{_describe_filters(filters)}): give each set of filters its own state file"
+        )
+    if previous is not None and previous.output_format != output_format:
+        raise click.UsageError(
+            f"--state {state_path} belongs to a sync writing {previous.output_format}, "
+            f"not {output_format}"
+        )
+    mark = previous.mark if previous is not None else SyncMark(since)
+    client = _make_client(**connection)
+    pager = client.list_processor_runs(
+        params=params.model_copy(
+            update={
+                "sort_by": SortBy.UPDATED_AT,
+                "sort_dir": SortDir.DESC,
+                "max_page_size": page_size or WHOLE_EXPORT_PAGE_SIZE,
+            }
+        ),
+        updated_since=mark.newest,
+    )
+    try:
+        dropped = repair_torn_tail(output)
+    except OSError as error:
+        _fail(f"cannot repair {output}: {error.strerror or error}")
+    if dropped:
+        click.echo(
+            f"extend-runs: {output} ended with an incomplete record left by an interrupted "
+            f"sync: cut off its last {dropped:,} bytes",
+            err=True,
+        )
+    seen, written = mark, 0
+    with client, _open_for_sync(output) as stream:
+        writer: PageWriter = (
+            CsvWriter(stream, header=stream.tell() == 0)
+            if output_format == "csv"
+            else JsonLinesWriter(stream)
+        )
+        try:
+            for page in pager.pages():
+                fresh = [run for run in page.processor_runs if not mark.covers(run)]
+                writer.write_page(fresh)
+                written += len(fresh)
+                seen = seen.after(page.processor_runs)
+            sync_to_disk(stream)
+        except KeyboardInterrupt:
+            _report_unsynced("interrupted", written, output)
+            sys.exit(EXIT_INTERRUPTED)
+        except APIError as error:
+            click.echo(f"extend-runs: error: {describe_error(error)}", err=True)
+            _report_unsynced(None, written, output)
+            sys.exit(EXIT_API_ERROR)
+        except OSError as error:
+            _fail(f"cannot write {output}: {error.strerror or error}")
+    state = SyncState(filters, output_format, seen)
+    if state != previous:
+        try:
+            write_state(state_path, state)
+        except OSError as error:
+            _fail(f"cannot write --state {state_path}: {error.strerror or error}")
+    if not quiet:
+        since_text = "" if mark.newest is None else f" since {_iso(mark.newest)}"
+        if written:
+            click.echo(f"extend-runs: appended {_runs(written)}{since_text} to {output}", err=True)
+        else:
+            click.echo(f"extend-runs: no changes{since_text}; nothing appended", err=True)
+
+
+def _open_for_sync(path: str) -> IO[str]:
+    try:
+        return open(path, "a", encoding="utf-8", newline="")
+    except OSError as error:
+        _fail(f"cannot write {path}: {error.strerror or error}")
+
+
+def _report_unsynced(why: Optional[str], written: int, output: str) -> None:
+    done = f"{why}; " if why else ""
+    click.echo(
+        f"extend-runs: {done}{_runs(written)} appended to {output} but not recorded as "
+        "synced: the next sync lists them again",
+        err=True,
+    )
+
+
+def _describe_filters(filters: Mapping[str, str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in sorted(filters.items())) or "no filters"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _runs(count: int) -> str:
+    return f"{count:,} run" + ("" if count == 1 else "s")
 
 
 @cli.command("demo")

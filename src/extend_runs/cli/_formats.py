@@ -23,6 +23,9 @@ FORMATS = ("table", "json", "jsonl", "csv")
 WATCH_FORMATS = ("table", "jsonl")
 """The values of ``extend-runs watch --format``."""
 
+SYNC_FORMATS = ("jsonl", "csv")
+"""The values of ``extend-runs sync --format``: formats that can be appended to."""
+
 CSV_COLUMNS = COLUMN_NAMES
 """The header row of ``--format csv``, in order: the same columns as ``to_pandas()``."""
 
