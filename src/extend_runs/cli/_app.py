@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import shlex
 import sys
 from collections.abc import Mapping
 from datetime import datetime
-from typing import IO, Any, NoReturn, Optional
+from typing import IO, Any, Callable, NoReturn, Optional, TypeVar
 
 import click
 from pydantic import ValidationError
@@ -30,6 +32,7 @@ from ._formats import (
     JsonArrayWriter,
     JsonLinesWriter,
     PageWriter,
+    StreamingTableWriter,
     TableWriter,
     default_format,
     default_watch_format,
@@ -59,6 +62,12 @@ EXIT_API_ERROR = 1
 """The exit status after an error from the API or the network."""
 EXIT_INTERRUPTED = 130
 """The exit status after Ctrl-C (128 + SIGINT), as shells use."""
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+TERMINAL_TABLE_RUNS = 50
+"""Runs a table on a terminal shows when no ``--limit`` is given."""
+LASTING_STATUSES = frozenset({400, 401, 403, 404})
+"""Statuses that retrying or resuming cannot fix: no resume hint follows them."""
 
 
 def _fail(message: str, exit_code: int = EXIT_API_ERROR) -> NoReturn:
@@ -81,6 +90,23 @@ def describe_error(error: ExtendError) -> str:
             text += f" (requestId: {error.request_id})"
         return text
     return f"{type(error).__name__}: {_one_line(str(error))}"
+
+
+def _one_line_errors(command: _F) -> _F:
+    """Turn an unexpected error into one line and status 1; ``--debug`` shows the traceback."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as error:
+            if kwargs.get("debug"):
+                raise
+            _fail(describe_unexpected(error))
+
+    return run  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -168,6 +194,7 @@ def cli() -> None:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress display on stderr.")
 @connection_options
+@_one_line_errors
 def list_command(
     *,
     status: Optional[str],
@@ -192,6 +219,7 @@ def list_command(
     output: Optional[str],
     append: bool,
     quiet: bool,
+    debug: bool,
     **connection: Any,
 ) -> None:
     """List processor runs, following every page, and write them out.
@@ -216,7 +244,10 @@ def list_command(
     interactive = output_format == "table" and not to_file and sys.stdout.isatty()
     if page_size is None and limit is None and not interactive:
         page_size = WHOLE_EXPORT_PAGE_SIZE  # a whole export: the fewest requests
-    client = _make_client(**connection)
+    first_only = interactive and limit is None
+    if first_only:
+        limit = TERMINAL_TABLE_RUNS  # a screenful, as `gh run list` shows
+    client = _make_client(debug=debug, **connection)
     try:
         pager = client.list_processor_runs(
             params=ListProcessorRunsParams.model_validate(
@@ -250,25 +281,80 @@ def list_command(
     batch_size = None
     if partition_by:
         batch_size = page_size or min(limit or WHOLE_EXPORT_PAGE_SIZE, WHOLE_EXPORT_PAGE_SIZE)
-    with client, _open_output(output if to_file else None, output_format, append) as writer:
-        progress = ListingProgress(Console(stderr=True), total=limit, enabled=not quiet)
+    opened = _open_output(output if to_file else None, output_format, append, stream=interactive)
+    with client, opened as writer:
+        # A table streamed to the terminal is progress enough.
+        progress = ListingProgress(
+            Console(stderr=True), total=limit, enabled=not (quiet or interactive)
+        )
         try:
             with progress:
                 export(pager, writer, state, progress, batch_size=batch_size)
         except KeyboardInterrupt:
-            writer.close()
+            _close_quietly(writer)
             _report_stop("interrupted", state, limit, to_file, cursor is not None)
             sys.exit(EXIT_INTERRUPTED)
         except APIError as error:
-            writer.close()
+            _close_quietly(writer)
             click.echo(f"extend-runs: error: {describe_error(error)}", err=True)
+            if not is_lasting(error):
+                _report_stop(None, state, limit, to_file, cursor is not None)
+            sys.exit(EXIT_API_ERROR)
+        except Exception as error:
+            if debug:
+                raise
+            _close_quietly(writer)
+            click.echo(f"extend-runs: error: {describe_unexpected(error)}", err=True)
             _report_stop(None, state, limit, to_file, cursor is not None)
             sys.exit(EXIT_API_ERROR)
+    if first_only and _more_to_show(pager, state, limit):
+        click.echo(
+            f"extend-runs: showing the first {TERMINAL_TABLE_RUNS} runs; use --limit N for "
+            "more, or --format jsonl, a pipe or -o FILE for all of them",
+            err=True,
+        )
     if progress.enabled or (to_file and not quiet):
         where = f" to {output}" if to_file else ""
-        click.echo(
-            f"extend-runs: wrote {state.runs:,} runs ({state.pages:,} pages){where}", err=True
-        )
+        click.echo(f"extend-runs: wrote {_written(state)}{where}", err=True)
+
+
+def _more_to_show(pager: Any, state: ExportState, shown: Optional[int]) -> bool:
+    """Whether a listing cut at ``shown`` runs had more (a partitioned one: probably)."""
+    if state.runs < (shown or 0):
+        return False
+    try:
+        return pager.next_page_token is not None
+    except ValueError:
+        return True
+
+
+def _written(state: ExportState) -> str:
+    if state.pages == 0 and state.runs:
+        return _count(state.runs, "run")  # a partitioned listing has no pages of its own
+    return f"{_count(state.runs, 'run')} ({_count(state.pages, 'page')})"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+def is_lasting(error: APIError) -> bool:
+    """Errors that the same request would meet again: resuming cannot help until fixed."""
+    return isinstance(error, APIStatusError) and error.status_code in LASTING_STATUSES
+
+
+def describe_unexpected(error: BaseException) -> str:
+    """One line for an error that is not the API's (a full disk, a bug)."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror}{where}"
+    return f"unexpected {type(error).__name__}: {_one_line(str(error))} (--debug shows where)"
+
+
+def _close_quietly(writer: PageWriter) -> None:
+    """Finish the output as far as it can be finished; a second failure adds nothing."""
+    with contextlib.suppress(Exception):
+        writer.close()
 
 
 def _option_problems(error: ValidationError) -> str:
@@ -284,7 +370,7 @@ def _option_problems(error: ValidationError) -> str:
     )
 
 
-def _make_client(**settings: Any) -> Client:
+def _make_client(*, debug: bool = False, **settings: Any) -> Client:
     if not settings["api_key"]:
         raise click.UsageError(
             "No API key: set EXTEND_API_KEY or pass --api-key (try `extend-runs demo` "
@@ -300,7 +386,10 @@ def _make_client(**settings: Any) -> Client:
 class _open_output:
     """The writer for ``--format``/``--output``/``--append``, closed on the way out."""
 
-    def __init__(self, path: Optional[str], output_format: str, append: bool) -> None:
+    def __init__(
+        self, path: Optional[str], output_format: str, append: bool, *, stream: bool = False
+    ) -> None:
+        self._stream = stream
         self._path = path
         self._format = output_format
         self._append = append
@@ -336,15 +425,20 @@ class _open_output:
             return CsvWriter(stream, header=not (self._path and has_content))
         if self._format == "json":
             return JsonArrayWriter(stream, continuing=continuing)
+        if self._stream:
+            return StreamingTableWriter(stream)
         return TableWriter(stream)
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: Optional[type[BaseException]], *exc_info: object) -> None:
         try:
             if self._writer is not None:
                 self._writer.close()
-        finally:
             if self._file is not None:
                 self._file.close()
+        except OSError:
+            if kind is None:
+                raise
+            # Already on the way out with an error (a full disk): say that one, not this.
 
 
 def _non_empty(path: str) -> bool:
@@ -362,7 +456,7 @@ def _report_stop(
     started_from_cursor: bool,
 ) -> None:
     """Say how far the listing got and the exact options that resume it."""
-    done = f"{state.runs:,} runs ({state.pages:,} pages) written"
+    done = f"{_written(state)} written"
     if why is not None:
         done = f"{why}; {done}"
     if state.checkpoint is None:
@@ -412,6 +506,7 @@ def _report_stop(
 )
 @page_size_option
 @connection_options
+@_one_line_errors
 def watch_command(
     *,
     interval: float,
@@ -531,6 +626,7 @@ class _warnings_on_stderr:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr.")
 @connection_options
+@_one_line_errors
 def sync_command(
     *,
     output: str,
@@ -645,7 +741,9 @@ def sync_command(
     if not quiet:
         since_text = "" if mark.newest is None else f" since {_iso(mark.newest)}"
         if written:
-            click.echo(f"extend-runs: appended {_runs(written)}{since_text} to {output}", err=True)
+            click.echo(
+                f"extend-runs: appended {_count(written, 'run')}{since_text} to {output}", err=True
+            )
         else:
             click.echo(f"extend-runs: no changes{since_text}; nothing appended", err=True)
 
@@ -660,7 +758,7 @@ def _open_for_sync(path: str) -> IO[str]:
 def _report_unsynced(why: Optional[str], written: int, output: str) -> None:
     done = f"{why}; " if why else ""
     click.echo(
-        f"extend-runs: {done}{_runs(written)} appended to {output} but not recorded as "
+        f"extend-runs: {done}{_count(written, 'run')} appended to {output} but not recorded as "
         "synced: the next sync lists them again",
         err=True,
     )
@@ -672,10 +770,6 @@ def _describe_filters(filters: Mapping[str, str]) -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
-
-
-def _runs(count: int) -> str:
-    return f"{count:,} run" + ("" if count == 1 else "s")
 
 
 @cli.command("demo")

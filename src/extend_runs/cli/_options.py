@@ -215,6 +215,11 @@ def connection_options(command: _F) -> _F:
             is_flag=True,
             help="Allow an http:// base URL on a host other than this machine.",
         ),
+        click.option(
+            "--debug",
+            is_flag=True,
+            help="On an unexpected error, show the traceback instead of one line.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
