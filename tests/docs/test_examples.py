@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,10 @@ SPECIFIC = {
     "resume_from_checkpoint.py",
     "tune_retries_timeouts.py",
     "workflow_run_runs.py",
+    "last_week_failures.py",
+    "alert_on_failures.py",
+    "nightly_sync.py",
+    "week_dataframe.py",
 }
 
 pytestmark = pytest.mark.integration
@@ -168,6 +173,79 @@ def test_workflow_run_runs_with_no_runs(docs_env: FakeExtend) -> None:
     result = run_example("workflow_run_runs.py", docs_env, "workflow_run_unknown")
     assert result.returncode == 1
     assert "no processor runs for workflow run workflow_run_unknown" in result.stdout
+
+
+def _moment(wire: str) -> datetime:
+    return datetime.fromisoformat(wire.replace("Z", "+00:00"))
+
+
+def test_last_week_failures(docs_env: FakeExtend) -> None:
+    processor_id = docs_env.runs(status="FAILED")[0]["processorId"]
+    earliest = datetime.now(timezone.utc) - timedelta(days=7)
+    result = run_example("last_week_failures.py", docs_env, processor_id)
+    latest = datetime.now(timezone.utc) - timedelta(days=7)
+    assert result.returncode == 0, result.stderr
+    listed = [line.split()[2] for line in result.stdout.splitlines()[:-1]]
+    failures = docs_env.runs(status="FAILED", processor_id=processor_id, sort_by="createdAt")
+    must = [run["id"] for run in failures if _moment(run["createdAt"]) >= latest]
+    may = [run["id"] for run in failures if _moment(run["createdAt"]) >= earliest]
+    assert must and listed[: len(must)] == must and set(listed) <= set(may)
+    assert result.stdout.splitlines()[-1].startswith(f"{len(listed)} failed runs of {processor_id}")
+    # Only the pages of the last week (and the one that crosses into it) were requested.
+    assert len(docs_env.requests) <= len(may) // 10 + 2
+
+
+def test_alert_on_failures_alerts_the_backlog_oldest_first(docs_env: FakeExtend) -> None:
+    # Far enough back to hold five failures: the three oldest of them are alerted first.
+    fifth = _moment(docs_env.runs(status="FAILED")[4]["updatedAt"])
+    hours = (datetime.now(timezone.utc) - fifth) / timedelta(hours=1) + 1
+    args = ["--since-hours", f"{hours:.3f}", "--interval", "0.05", "--max-alerts", "3"]
+    result = run_example("alert_on_failures.py", docs_env, *args, "--timeout", "15")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "3 alerts"
+    alerted = [line.split()[3] for line in lines[:-1]]
+    failed = {run["id"]: _moment(run["updatedAt"]) for run in docs_env.runs(status="FAILED")}
+    assert all(
+        run_id in failed and failed[run_id] >= fifth - timedelta(hours=1) for run_id in alerted
+    )
+    assert [failed[run_id] for run_id in alerted] == sorted(failed[run_id] for run_id in alerted)
+
+
+def test_alert_on_failures_stops_at_its_timeout(docs_env: FakeExtend) -> None:
+    result = run_example("alert_on_failures.py", docs_env, "--interval", "0.1", "--timeout", "0.5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["stopped after 0.5 s"]  # nothing failed meanwhile
+
+
+def test_nightly_sync(docs_env: FakeExtend, tmp_path: Path) -> None:
+    output, state = tmp_path / "runs.jsonl", tmp_path / "runs.state.json"
+    first = run_example("nightly_sync.py", docs_env, str(output), str(state))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"{len(docs_env)} runs: ")
+    assert "appended 250 runs" in first.stderr
+    before = output.read_bytes()
+    second = run_example("nightly_sync.py", docs_env, str(output), str(state))
+    assert second.returncode == 0, second.stderr
+    assert "no changes" in second.stderr and output.read_bytes() == before
+    assert second.stdout == first.stdout
+
+
+def test_week_dataframe(docs_env: FakeExtend) -> None:
+    result = run_example("week_dataframe.py", docs_env, "7")
+    assert result.returncode == 0, result.stderr
+    count = int(result.stdout.split()[0])
+    end = datetime.now(timezone.utc) - timedelta(days=7)
+    start = end - timedelta(days=7)
+    created = [_moment(run["createdAt"]) for run in docs_env.runs()]
+    near = timedelta(minutes=1)  # the script read the clock a moment before this test
+    assert (
+        sum(start <= t < end - near for t in created)
+        <= count
+        <= sum(start - near <= t < end for t in created)
+    )
+    assert count > 0 and "failures by processor:" in result.stdout
+    assert "credits by day: " in result.stdout
 
 
 @pytest.mark.parametrize("name", sorted(set(SCRIPTS) - SPECIFIC) or ["(none)"])

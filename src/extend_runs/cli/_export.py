@@ -21,6 +21,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from .._models import ProcessorRunSummary
 from .._pagination import ProcessorRunPager
 from ._formats import PageWriter
 
@@ -124,20 +125,42 @@ def export(
     writer: PageWriter,
     state: ExportState,
     progress: Optional[ListingProgress] = None,
+    *,
+    batch_size: Optional[int] = None,
 ) -> None:
     """Write every page of ``pager`` with ``writer``, updating ``state`` after each page.
 
+    A partitioned listing has no pages of its own (its runs are merged across
+    partitions): give ``batch_size`` and its runs are written that many at a time.
     On an error or Ctrl-C the exception propagates and ``state`` says where to resume:
     every page before ``state.resume_token`` has been written whole, none after.
     """
-    for page in pager.pages():
+    partitioned = batch_size is not None
+    batches = _batches(pager, batch_size) if batch_size is not None else _pages(pager)
+    for runs in batches:
         with interrupts_deferred():
-            writer.write_page(page.processor_runs)
-            state.runs += len(page.processor_runs)
-            state.pages += 1
-            state.resume_token = pager.next_page_token
+            writer.write_page(runs)
+            state.runs += len(runs)
+            state.pages += 0 if partitioned else 1
+            state.resume_token = None if partitioned else pager.next_page_token
             state.checkpoint = pager.checkpoint
         if progress is not None:
             progress.update(state)
     state.done = True
     state.resume_token = None
+
+
+def _pages(pager: ProcessorRunPager) -> Iterator[list[ProcessorRunSummary]]:
+    for page in pager.pages():
+        yield page.processor_runs
+
+
+def _batches(pager: ProcessorRunPager, size: int) -> Iterator[list[ProcessorRunSummary]]:
+    batch: list[ProcessorRunSummary] = []
+    for run in pager:
+        batch.append(run)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -20,6 +20,12 @@ from .._models import ProcessorRunSummary
 FORMATS = ("table", "json", "jsonl", "csv")
 """The values of ``--format``."""
 
+WATCH_FORMATS = ("table", "jsonl")
+"""The values of ``extend-runs watch --format``."""
+
+SYNC_FORMATS = ("jsonl", "csv")
+"""The values of ``extend-runs sync --format``: formats that can be appended to."""
+
 CSV_COLUMNS = COLUMN_NAMES
 """The header row of ``--format csv``, in order: the same columns as ``to_pandas()``."""
 
@@ -44,6 +50,11 @@ def default_format(output: Optional[str], stdout_is_terminal: bool) -> str:
     the output goes (a table on a terminal, JSON Lines otherwise)."""
     if output is not None and output != "-":
         return _EXTENSIONS.get(os.path.splitext(output)[1].lower(), "jsonl")
+    return "table" if stdout_is_terminal else "jsonl"
+
+
+def default_watch_format(stdout_is_terminal: bool) -> str:
+    """A watch prints lines for people on a terminal and JSON Lines anywhere else."""
     return "table" if stdout_is_terminal else "jsonl"
 
 
@@ -178,12 +189,13 @@ def reopen_json_array(path: str) -> Optional[bool]:
         return None
     if not head.startswith(b"["):
         raise AppendError(f"{path} does not hold a JSON array")
-    end = size - len(tail) + len(stripped)
     last = stripped[-1:]
     if last == b"]":
-        end -= 1
         stripped = stripped[:-1].rstrip()
         last = stripped[-1:]
+    # Cut right after the last run (or the opening bracket), whitespace included, so the
+    # next run's ",\n" follows it directly: no line holding a lone comma.
+    end = size - len(tail) + len(stripped)
     if last not in (b"[", b"}"):
         raise AppendError(f"{path} does not end like a JSON array written by extend-runs")
     with open(path, "r+b") as file:
@@ -211,6 +223,115 @@ class TableWriter(PageWriter):
             self._closed = True
             self.console.print(runs_table(self._rows, width=self.console.width))
         super().close()
+
+
+class StreamingTableWriter(PageWriter):
+    """A table on a terminal, its rows printed as each page arrives.
+
+    The column widths come from the first page (an id longer than those pushes its row
+    out a little) instead of from every row, so nothing waits for the whole listing.
+    """
+
+    _PROCESSOR_WIDTH = 28
+
+    def __init__(self, stream: IO[str], console: Optional[Console] = None) -> None:
+        super().__init__(stream)
+        self.console = console or Console(file=stream, highlight=False)
+        self._id_width: Optional[int] = None
+        self._rows = 0
+        self._closed = False
+
+    def write_page(self, runs: Sequence[ProcessorRunSummary]) -> None:
+        if not runs:
+            return
+        wide = self.console.width >= 120
+        if self._id_width is None:
+            self._id_width = max(2, *(len(run.id) for run in runs))
+            self._print(self._header(wide))
+        for run in runs:
+            self._print(self._row(run, wide))
+        self._rows += len(runs)
+        self.stream.flush()
+
+    def _print(self, line: Text) -> None:
+        self.console.print(line, no_wrap=True, overflow="ellipsis", crop=True)
+
+    def _cells(self, wide: bool, cells: list[Union[str, Text]]) -> Text:
+        widths = [self._id_width or 2, 10] + ([8] if wide else [])
+        widths += [self._PROCESSOR_WIDTH, 19 if wide else 16]
+        widths += [19, 7] if wide else []
+        line = Text()
+        for index, (cell, width) in enumerate(zip(cells, widths)):
+            text = cell if isinstance(cell, Text) else Text(cell)
+            if len(text) > width:
+                text.truncate(width, overflow="ellipsis")
+            if index:
+                line.append("  ")
+            last = index == len(widths) - 1
+            if widths[index] == 7 and last:
+                line.append(" " * (width - len(text)))  # credits line up on the right
+                line.append_text(text)
+            else:
+                line.append_text(text)
+                if not last:
+                    line.append(" " * (width - len(text)))
+        return line
+
+    def _header(self, wide: bool) -> Text:
+        names = ["ID", "Status"] + (["Type"] if wide else [])
+        names += ["Processor", "Created (UTC)"] + (["Updated (UTC)", "Credits"] if wide else [])
+        line = self._cells(wide, list(names))
+        line.stylize("bold")
+        return line
+
+    def _row(self, run: ProcessorRunSummary, wide: bool) -> Text:
+        status = str(run.status)
+        cells: list[Union[str, Text]] = [run.id, Text(status, style=STATUS_STYLES.get(status, ""))]
+        if wide:
+            cells.append("" if run.type is None else str(run.type))
+        cells += [run.processor_name, _utc(run.created_at, seconds=wide)]
+        if wide:
+            cells.append(_utc(run.updated_at))
+            cells.append("" if run.usage is None else f"{run.usage.credits:g}")
+        return self._cells(wide, cells)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            if not self._rows:
+                self.console.print("No runs.", style="dim")
+        super().close()
+
+
+def change_line(run: ProcessorRunSummary) -> Text:
+    """One line of ``extend-runs watch``: when it changed, status, id, processor and type."""
+    status = str(run.status)
+    processor = run.processor_name + ("" if run.type is None else f" ({run.type})")
+    return Text.assemble(
+        _utc(run.updated_at),
+        "  ",
+        (f"{status:<10}", STATUS_STYLES.get(status, "")),
+        "  ",
+        run.id,
+        "  ",
+        processor,
+    )
+
+
+class ChangeWriter:
+    """Writes each change of a watch as it comes: one line, flushed at once."""
+
+    def __init__(self, stream: IO[str], output_format: str) -> None:
+        self.stream = stream
+        self.format = output_format
+        self.console = Console(file=stream, highlight=False, soft_wrap=True)
+
+    def write(self, run: ProcessorRunSummary) -> None:
+        if self.format == "jsonl":
+            self.stream.write(json.dumps(run_record(run), ensure_ascii=False) + "\n")
+        else:
+            self.console.print(change_line(run))
+        self.stream.flush()
 
 
 def runs_table(
