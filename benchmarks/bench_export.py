@@ -1,7 +1,7 @@
 """Full exports at the API's real latency and request budget: how close each way gets.
 
-    python benchmarks/bench_export.py            # every scenario, one round (about 6 minutes)
-    python benchmarks/bench_export.py --quick    # smaller exports, 250 ms only (about 2 minutes)
+    python benchmarks/bench_export.py            # 8 scenarios, one round (about 11 minutes)
+    python benchmarks/bench_export.py --quick    # 2,000 runs, 100 a page, 250 ms (2.5 minutes)
     python benchmarks/bench_export.py --distributions realistic --page-sizes 100 \\
         --latencies 0.25 --rounds 3              # the scenario the targets are set on
 
@@ -432,7 +432,9 @@ def summary(key_rows: Optional[list[Row]], settings: Settings) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="smaller exports, 250 ms only")
+    parser.add_argument(
+        "--quick", action="store_true", help="2,000 runs at 100 a page and 250 ms only"
+    )
     parser.add_argument("--runs", type=int, help="runs at page sizes under 1000 (6000)")
     parser.add_argument("--runs-1000", type=int, help="runs at 1000 a page (20000)")
     parser.add_argument(
@@ -440,7 +442,7 @@ def main() -> None:
         help="seconds per page, comma-separated (0.25,1); slower pages get proportionally "
         "fewer runs",
     )
-    parser.add_argument("--page-sizes", default="100,1000", help="comma-separated (100,1000)")
+    parser.add_argument("--page-sizes", help="comma-separated (100,1000)")
     parser.add_argument(
         "--distributions", default="realistic,even", help="comma-separated (realistic,even)"
     )
@@ -459,6 +461,8 @@ def main() -> None:
         args.runs_1000 = 10_000 if args.quick else 20_000
     if args.latencies is None:
         args.latencies = "0.25" if args.quick else "0.25,1"
+    if args.page_sizes is None:
+        args.page_sizes = "100" if args.quick else "100,1000"
     settings = Settings(args.rate_limit, args.pace, args.max_concurrency, args.rounds)
     in_flight = args.max_concurrency or default_concurrency()
 
