@@ -1,6 +1,6 @@
 """Full exports at the API's real latency and request budget: how close each way gets.
 
-    python benchmarks/bench_export.py            # 8 scenarios, one round (about 11 minutes)
+    python benchmarks/bench_export.py            # 8 scenarios, one round (about 13 minutes)
     python benchmarks/bench_export.py --quick    # 2,000 runs, 100 a page, 250 ms (2.5 minutes)
     python benchmarks/bench_export.py --distributions realistic --page-sizes 100 \\
         --latencies 0.25 --rounds 3              # the scenario the targets are set on
@@ -222,6 +222,9 @@ def split_large_statuses(survey: Survey, budget: float) -> Listing:
             )
             for status in statuses()
         ]
+        # heapq.merge reads the first run of each sub-listing in turn, so the sub-listings
+        # start one after another: about (sub-listings - 1) x latency lost at the start,
+        # which the library's own merge (all partitions started at once) would not lose.
         return heapq.merge(*listings, key=lambda run: run.updated_at, reverse=True)
 
     return run
