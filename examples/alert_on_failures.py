@@ -11,6 +11,7 @@ end it sooner (for a demo, or a test). ``--since-hours`` first alerts the failur
 the last H hours. Reads EXTEND_API_KEY (and EXTEND_BASE_URL, if set).
 """
 
+# pyright: basic
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,7 @@ async def watch_failures(
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--since-hours", type=float, help="first alert the last H hours")
     parser.add_argument("--interval", type=float, default=30.0, help="seconds between polls")
     parser.add_argument("--max-alerts", type=int, help="stop after N alerts")

@@ -8,10 +8,12 @@ that week are requested. Needs the ``[pandas]`` extra. Reads EXTEND_API_KEY (and
 EXTEND_BASE_URL, if set) from the environment.
 """
 
+# pyright: basic
 from __future__ import annotations
 
 import sys
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from extend_runs import Client
 
@@ -24,10 +26,10 @@ def main(argv: list[str]) -> int:
     print(f"{len(week)} runs created from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC")
     if week.empty:
         return 0
-    failed = week[week["status"] == "FAILED"]
+    failed: Any = week[week["status"] == "FAILED"]
     print("failures by processor:")
     print(failed.groupby("processor_name", observed=True).size().sort_values(ascending=False))
-    daily = week.groupby(week["created_at"].dt.date)["credits"].sum()
+    daily: Any = week.groupby(week["created_at"].dt.date)["credits"].sum()
     print(f"credits by day: {', '.join(f'{day}: {total:g}' for day, total in daily.items())}")
     return 0
 

@@ -1,5 +1,6 @@
 """The click commands: ``extend-runs list`` and ``extend-runs demo``."""
 
+# pyright: basic
 from __future__ import annotations
 
 import contextlib
@@ -106,7 +107,7 @@ def _one_line_errors(command: _F) -> _F:
                 raise
             _fail(describe_unexpected(error))
 
-    return run  # type: ignore[return-value]
+    return run  # type: ignore[return-value]  # pyright: ignore[reportReturnType]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -538,11 +539,11 @@ def watch_command(
     client = _make_client(**connection)
     try:
         watcher = client.watch_processor_runs(
-            status=status,  # type: ignore[arg-type]  # checked by click and the client
+            status=status,  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
             processor_id=processor_id,
-            processor_type=processor_type,  # type: ignore[arg-type]
+            processor_type=processor_type,  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
             source_id=source_id,
-            source=source,  # type: ignore[arg-type]
+            source=source,  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
             file_name_contains=file_name_contains,
             max_page_size=page_size,
             since=since,

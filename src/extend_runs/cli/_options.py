@@ -1,6 +1,7 @@
 """Options shared by the commands: filters, moments, connection settings, and how the
 library's ``ValueError`` messages become usage errors naming an option."""
 
+# pyright: basic
 from __future__ import annotations
 
 import enum

@@ -15,6 +15,7 @@ records may repeat, none is skipped. A record half written when the process died
 off before anything else is appended.
 """
 
+# pyright: basic
 from __future__ import annotations
 
 import json
