@@ -65,7 +65,7 @@ class Checkpoint:
             mark = body["f"]
         except (ValueError, KeyError, TypeError):
             raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one") from None
-        if not isinstance(handed_out, int) or handed_out < 0 or not isinstance(mark, str):
+        if not _is_count(handed_out) or not isinstance(mark, str):
             raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one")
         return cls(mark, handed_out, lanes)
 
@@ -130,11 +130,16 @@ def _lane(value: Any) -> LanePosition:
     if value is None:
         return None
     token, consumed = value
-    if (token is not None and not isinstance(token, str)) or not isinstance(consumed, int):
+    if (token is not None and not isinstance(token, str)) or not _is_count(consumed):
         raise TypeError("not a lane position")
-    if consumed < 0 or token == "":
+    if token == "":
         raise ValueError("not a lane position")
     return (token, consumed)
+
+
+def _is_count(value: Any) -> bool:
+    """A whole number of runs: ``true`` and ``false`` are JSON's, not counts."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def _shown(text: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice, product
@@ -313,8 +314,10 @@ class Listing:
         handout = state.handout
         wanted = "runs" if kind == "chunk" else kind
         if handout.kind != wanted and not handout.exhausted():
-            handout = self._converted(handout, wanted)
+            previous, handout = handout.iterator, self._converted(handout, wanted)
             self._state = state._replace(handout=handout)
+            # A loop still holding the previous iterator must not hand out these runs again.
+            deque(previous, maxlen=0)
         if kind == "chunk":
             rest = list(handout.iterator)
             return iter([rest] if rest else [])
@@ -408,8 +411,16 @@ class Listing:
         return True
 
     def advance(self, kind: HandoutKind) -> bool:
-        """Form the next hand-out once :meth:`wanted` is empty; ``False`` when it is over."""
+        """Form the next hand-out once :meth:`wanted` is empty; ``False`` when it is over.
+
+        While the current hand-out still has runs (another loop over the same pager is
+        handing them out), it stays, and this returns ``True``.
+        """
         state = self._state
+        if not state.handout.exhausted():
+            # Another loop over the same pager formed this hand-out and is handing it out:
+            # share it rather than replace it.
+            return True
         handed_out = state.handout.handed_out()
         remaining = None if self.spec.limit is None else self.spec.limit - handed_out
         if remaining is not None and remaining <= 0:

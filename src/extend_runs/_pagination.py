@@ -205,9 +205,12 @@ class ProcessorRunPager(_PagerBase):
         return self._walk("runs")
 
     def pages(self) -> Iterator[ProcessorRunsPage]:
-        """Yield one :class:`ProcessorRunsPage` per request, until the listing is over.
+        """Yield the listing a :class:`ProcessorRunsPage` at a time, until it is over.
 
-        After a partly read page, the first page yielded holds the rest of that page.
+        Each page is the answer to one request. A page with no runs (an empty listing's
+        only page, or an empty page a server sends between others) is passed over: it
+        has nothing to hand out. After a partly read page, the first page yielded holds
+        the rest of that page.
 
         Raises:
             ValueError: on a partitioned listing, whose runs only exist merged.
@@ -301,7 +304,8 @@ class AsyncProcessorRunPager(_PagerBase):
         return self._walk("runs")
 
     def pages(self) -> AsyncIterator[ProcessorRunsPage]:
-        """Yield one :class:`ProcessorRunsPage` per request, until the listing is over.
+        """Yield the listing a :class:`ProcessorRunsPage` at a time, as
+        :meth:`ProcessorRunPager.pages` does.
 
         Raises:
             ValueError: on a partitioned listing, whose runs only exist merged.

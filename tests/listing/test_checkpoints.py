@@ -198,3 +198,40 @@ def test_next_page_token_keeps_its_meaning_beside_checkpoints(
         driver.client(fresh).list_processor_runs(max_page_size=PAGE, resume_from=pager.checkpoint)
     )
     assert [run.id for run in after_checkpoint] == plain(fresh)[15:]
+
+
+def forged(checkpoint: str, **changes: Any) -> str:
+    """The checkpoint with fields of its JSON body replaced, encoded as the SDK does."""
+    import base64
+    import json
+    import zlib
+
+    body = json.loads(zlib.decompress(base64.urlsafe_b64decode(checkpoint[3:])))
+    body.update(changes)
+    packed = zlib.compress(json.dumps(body).encode())
+    return checkpoint[:3] + base64.urlsafe_b64encode(packed).decode()
+
+
+def test_a_forged_checkpoint_with_counts_of_the_wrong_type_is_refused_before_any_request(
+    fresh: FakeExtend, driver: Driver
+) -> None:
+    pager = driver.client(fresh).list_processor_runs(max_page_size=PAGE)
+    driver.take(pager, 15)
+    checkpoint = pager.checkpoint
+    token = pager.next_page_token
+    forgeries = [
+        forged(checkpoint, n=True),
+        forged(checkpoint, n=-1),
+        forged(checkpoint, n=1.5),
+        forged(checkpoint, l=[[token, True]]),
+        forged(checkpoint, l=[[token, -3]]),
+        forged(checkpoint, l=[[7, 0]]),
+        forged(checkpoint, l=[[token, 0], [token, 0]]),
+        forged(checkpoint, f=None),
+    ]
+    assert Driver("sync").client(fresh).list_processor_runs(resume_from=forged(checkpoint))
+    for text in forgeries:
+        fresh.clear_requests()
+        with pytest.raises(ValueError, match=r"checkpoint|resume_from"):
+            open_and_read(driver, fresh, max_page_size=PAGE, resume_from=text)
+        assert fresh.requests == []

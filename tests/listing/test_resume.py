@@ -3,10 +3,12 @@ one not yet yielded, for every kind of listing and every way of leaving."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 
 import pytest
 
+from extend_runs import ProcessorRunSummary
 from extend_runs.testing import FakeExtend
 
 from .drive import (
@@ -104,3 +106,55 @@ def test_a_partitioned_listing_with_a_limit_yields_the_limit_across_iterations(
     assert len(first) == 30
     assert len(first + rest) == 130
     assert_first_of_listing(first + rest, plain, 130, "status")
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_two_iterators_over_one_pager_share_it_like_a_cursor(
+    fake: FakeExtend, mode: str, kind: str
+) -> None:
+    """Two live loops over one pager take turns: each run reaches exactly one of them, and
+    neither ends before the listing does."""
+    driver = Driver(kind)
+    pager = driver.client(fake).list_processor_runs(max_page_size=PAGE // 3, **MODES[mode])
+    taken: list[ProcessorRunSummary] = []
+    ended_after: list[int] = []
+    if driver.is_async:
+
+        async def alternate() -> None:
+            loops = [pager.__aiter__(), pager.__aiter__()]
+            turn = 0
+            while loops:
+                loop = loops[turn % len(loops)]
+                try:
+                    taken.append(await loop.__anext__())
+                except StopAsyncIteration:
+                    loops.remove(loop)
+                    ended_after.append(len(taken))
+                turn += 1
+
+        asyncio.run(alternate())
+    else:
+        loops = [iter(pager), iter(pager)]
+        turn = 0
+        while loops:
+            loop = loops[turn % len(loops)]
+            try:
+                taken.append(next(loop))
+            except StopIteration:
+                loops.remove(loop)
+                ended_after.append(len(taken))
+            turn += 1
+    assert_same_listing(taken, plain_ids(fake), mode)
+    assert ended_after == [RUNS, RUNS]
+
+
+def test_pages_taken_while_a_loop_is_mid_page_are_not_handed_to_that_loop_again(
+    fake: FakeExtend,
+) -> None:
+    pager = Driver("sync").client(fake).list_processor_runs(max_page_size=PAGE)
+    runs = iter(pager)
+    first = [next(runs) for _ in range(5)]
+    rest_of_page = next(pager.pages()).processor_runs
+    after = list(runs)
+    assert ids(first + rest_of_page + after) == plain_ids(fake)

@@ -201,3 +201,26 @@ def test_pager_repr_shows_where_it_stands() -> None:
     )
     assert pager.params == ListProcessorRunsParams(status="FAILED", next_page_token="tok")
     assert pager.limit == 3
+
+
+def test_pages_yields_the_pages_that_hold_runs_and_passes_over_empty_ones() -> None:
+    bodies = [
+        page_json([run_json(1), run_json(2)], "a"),
+        page_json([], "b"),  # a server may send an empty page before more runs
+        page_json([run_json(3)], None),
+    ]
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, json=bodies[len(calls) - 1])
+
+    client = Client(
+        api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    pages = list(client.list_processor_runs().pages())
+    assert [[run.id for run in page.processor_runs] for page in pages] == [
+        ["dpr_000001", "dpr_000002"],
+        ["dpr_000003"],
+    ]
+    assert len(calls) == 3
