@@ -261,7 +261,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
         limit: Optional[int] = None,
         params: Optional[ListProcessorRunsParams] = None,
         progress: bool = False,
-        prefetch: Union[bool, Literal["auto"]] = False,
+        prefetch: Union[bool, Literal["auto"], None] = None,
         partition_by: Optional[PartitionByLike] = None,
         max_concurrency: Optional[int] = None,
         resume_from: Optional[str] = None,
@@ -298,14 +298,16 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             progress: Show a progress bar while the listing is walked: runs fetched, with
                 pages beside them (a widget in Jupyter, text in a terminal). Needs the
                 ``[progress]`` extra.
-            prefetch: Request the next page while you work through the current one (on a
-                background thread for :class:`Client`, a task for :class:`AsyncClient`),
-                never more than one page ahead. Errors surface when you reach the page;
-                ``next_page_token`` still names the first page you have not received;
-                leaving the loop early abandons the page in flight. ``"auto"``: start
-                without, and fetch ahead only while requests take noticeably longer than
-                your loop takes over a page (what ``to_pandas()`` and ``to_dicts()`` do
-                by themselves).
+            prefetch: ``True``: request the next page while you work through the current
+                one (on a background thread for :class:`Client`, a task for
+                :class:`AsyncClient`), never more than one page ahead. Errors surface when
+                you reach the page; ``next_page_token`` still names the first page you
+                have not received; leaving the loop early abandons the page in flight.
+                ``"auto"``: start without, and fetch ahead only while requests take
+                noticeably longer than your loop takes over a page. ``False``: never.
+                ``None`` (the default): a loop over the pager fetches inline, while
+                ``to_pandas()`` and ``to_dicts()``, which consume the whole listing,
+                behave as ``"auto"``.
             partition_by: ``"status"``, ``"processor_type"`` or ``"source"``, or a tuple of
                 them such as ``("status", "source")``: list each value (each combination of
                 values) as its own sub-listing, concurrently, and merge them back in the

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["AsyncFetcher", "AutoAhead", "FetchPlan", "SyncFetcher"]
 
 Receive = Callable[[int, Optional[str], "ProcessorRunsPage"], None]
-Ahead = Union[bool, Literal["auto"]]
+Ahead = Union[bool, Literal["auto"], None]
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,10 @@ class FetchPlan:
 
     workers: int = 1
     """Requests in flight at most."""
-    ahead: Ahead = False
+    ahead: Ahead = None
     """Request each lane's next page while the caller works through the current one;
-    ``"auto"``: only while that pays (see :class:`AutoAhead`)."""
+    ``"auto"``: only while that pays (see :class:`AutoAhead`); ``None``: the consumer's
+    default (inline for a loop, ``"auto"`` for one that takes the whole listing)."""
 
 
 class AutoAhead:

@@ -117,14 +117,13 @@ class _PagerBase:
         return self._listing.partition_tokens()
 
     def _fetch_plan(self, kind: HandoutKind) -> FetchPlan:
-        """The plan, except that consuming a whole listing fetches in big pages, ahead
-        of the caller while that pays (``prefetch="auto"``), unless told otherwise."""
+        """The plan, except that consuming a whole listing fetches in big pages and, unless
+        ``prefetch`` was given, ahead of the caller while that pays (``"auto"``)."""
+        plan = self._plan
         if kind != "chunk":
-            return self._plan
+            return plan if plan.ahead is not None else FetchPlan(plan.workers, ahead=False)
         self._listing.prefer_page_size(WHOLE_LISTING_PAGE_SIZE)
-        if self._plan.ahead is False:
-            return FetchPlan(workers=self._plan.workers, ahead="auto")
-        return self._plan
+        return plan if plan.ahead is not None else FetchPlan(plan.workers, ahead="auto")
 
     def _check_pages(self) -> None:
         if self._listing.lane_count > 1:

@@ -29,7 +29,7 @@ def plan_listing(
     params: ListProcessorRunsParams,
     *,
     limit: Optional[int],
-    prefetch: Union[bool, str],
+    prefetch: Union[bool, str, None],
     partition_by: Union[str, Sequence[str], None],
     max_concurrency: Optional[int],
     resume_from: Optional[str],
@@ -46,8 +46,8 @@ def plan_listing(
         params = params.model_copy(update={"sort_by": sort_by})
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError(f"limit must be a whole number >= 0 or None, got {limit!r}")
-    if not isinstance(prefetch, bool) and prefetch != "auto":
-        raise ValueError(f"prefetch must be True, False or 'auto', got {prefetch!r}")
+    if prefetch is not None and not isinstance(prefetch, bool) and prefetch != "auto":
+        raise ValueError(f"prefetch must be True, False, 'auto' or None, got {prefetch!r}")
     if max_concurrency is not None and (
         isinstance(max_concurrency, bool)
         or not isinstance(max_concurrency, int)
@@ -78,7 +78,7 @@ def plan_listing(
     if fields:
         workers = DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency
         return spec, start, FetchPlan(workers=workers, ahead=True)
-    return spec, start, FetchPlan(workers=1, ahead="auto" if prefetch == "auto" else bool(prefetch))
+    return spec, start, FetchPlan(workers=1, ahead=prefetch)
 
 
 def _partition_fields(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from click.testing import CliRunner, Result
 
 from extend_runs.cli._app import cli
 from extend_runs.cli._options import parse_moment
-from extend_runs.testing import Fault
+from extend_runs.testing import FakeExtend, Fault
 from tests.cli.conftest import ServedFake, run_cli
 
 FIELDS = {"created": "createdAt", "updated": "updatedAt"}
@@ -181,3 +184,38 @@ def test_a_whole_export_asks_for_1000_runs_a_page(
     result = invoke(recent, "list", "--status", "FAILED", *args)
     assert result.exit_code == 0, result.output
     assert recent.queries[0]["maxPageSize"] == page_size
+
+
+@pytest.fixture(scope="module")
+def slow_api() -> Iterator[ServedFake]:
+    """A fake taking 40 ms over every page, as a far-away API does."""
+    fake = FakeExtend(runs=300, seed=3, latency=0.04)
+    with fake.serve() as base_url:
+        yield ServedFake(fake, base_url)
+
+
+def _senders(caplog: pytest.LogCaptureFixture) -> set[str]:
+    """The threads that sent the CLI's requests, from the SDK's own debug log."""
+    return {
+        record.threadName for record in caplog.records if "/processor_runs" in record.getMessage()
+    }
+
+
+@pytest.mark.parametrize(
+    ("flags", "ahead"),
+    [((), True), (("--prefetch",), True), (("--no-prefetch",), False), (("--limit", "200"), False)],
+)
+def test_a_whole_export_fetches_ahead_by_itself_on_a_slow_api_unless_told_not_to(
+    slow_api: ServedFake,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+    flags: tuple[str, ...],
+    ahead: bool,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="extend_runs")
+    output = tmp_path / "runs.jsonl"
+    result = invoke(slow_api, "list", "--page-size", "20", "-o", str(output), *flags)
+    assert result.exit_code == 0, result.output
+    expected = slow_api.ids()[: 200 if "--limit" in flags else None]
+    assert [json.loads(line)["id"] for line in output.read_text().splitlines()] == expected
+    assert (_senders(caplog) != {threading.current_thread().name}) is ahead

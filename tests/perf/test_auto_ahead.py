@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import httpx
 import pytest
 
@@ -77,6 +80,45 @@ def test_a_whole_listing_is_fetched_in_pages_of_1000_unless_told_otherwise() -> 
     assert all("maxPageSize" not in request.url.params for request in server.requests)
 
 
-def test_prefetch_takes_true_false_or_auto_only() -> None:
-    with pytest.raises(ValueError, match="prefetch must be True, False or 'auto'"):
+def test_prefetch_takes_true_false_auto_or_none_only() -> None:
+    with pytest.raises(ValueError, match="prefetch must be True, False, 'auto' or None"):
         Client(api_key=API_KEY).list_processor_runs(prefetch="always")  # type: ignore[arg-type]
+
+
+class SlowServer(ListingServer):
+    """A listing that takes 30 ms a page and notes which thread sent each request."""
+
+    def __init__(self, runs: int) -> None:
+        super().__init__(make_runs(runs))
+        self.senders: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.senders.append(threading.current_thread().name)
+        time.sleep(0.03)  # the network's latency, not a wait for another thread
+        return super().__call__(request)
+
+
+@pytest.mark.parametrize(
+    ("prefetch", "ahead"),
+    [(None, True), ("auto", True), (False, False), (True, True)],
+)
+def test_to_dicts_fetches_ahead_on_a_slow_server_unless_prefetch_is_false(
+    prefetch: object, ahead: bool
+) -> None:
+    server = SlowServer(60)
+    client = Client(
+        api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(server))
+    )
+    pager = client.list_processor_runs(max_page_size=10, prefetch=prefetch)  # type: ignore[arg-type]
+    assert len(pager.to_dicts()) == 60
+    caller = threading.current_thread().name
+    assert any(sender != caller for sender in server.senders) is ahead
+
+
+def test_a_loop_with_the_default_prefetch_fetches_inline_even_on_a_slow_server() -> None:
+    server = SlowServer(60)
+    client = Client(
+        api_key=API_KEY, http_client=httpx.Client(transport=httpx.MockTransport(server))
+    )
+    assert len(list(client.list_processor_runs(max_page_size=10))) == 60
+    assert set(server.senders) == {threading.current_thread().name}

@@ -111,7 +111,7 @@ def test_a_429_pauses_every_partition(waits: list[float]) -> None:
         ({"partition_by": "status", "max_concurrency": 0}, "max_concurrency"),
         ({"max_concurrency": 3}, "max_concurrency applies only"),
         ({"partition_tokens": {"FAILED": None}}, "partition_tokens applies only"),
-        ({"prefetch": "yes"}, "prefetch must be True, False or .auto."),
+        ({"prefetch": "yes"}, "prefetch must be True, False, .auto. or None"),
     ],
 )
 def test_bad_combinations_are_refused_before_any_request(

@@ -161,7 +161,10 @@ def cli() -> None:
     "in order (faster for big exports).",
 )
 @click.option(
-    "--prefetch", is_flag=True, help="Request the next page while the current one is written."
+    "--prefetch/--no-prefetch",
+    default=None,
+    help="Request the next page while the current one is written. Default: a whole export "
+    "does so while the network is slower than writing, a terminal table never.",
 )
 @click.option(
     "--resume",
@@ -213,7 +216,7 @@ def list_command(
     limit: Optional[int],
     page_size: Optional[int],
     partition_by: Optional[tuple[PartitionBy, ...]],
-    prefetch: bool,
+    prefetch: Optional[bool],
     resume_from: Optional[str],
     cursor: Optional[str],
     output_format: Optional[str],
@@ -243,7 +246,8 @@ def list_command(
         raise click.UsageError("--resume and --cursor cannot be combined: use --resume alone.")
     output_format = output_format or default_format(output, sys.stdout.isatty())
     interactive = output_format == "table" and not to_file and sys.stdout.isatty()
-    if page_size is None and limit is None and not interactive:
+    whole_export = limit is None and not interactive
+    if page_size is None and whole_export:
         page_size = WHOLE_EXPORT_PAGE_SIZE  # a whole export: the fewest requests
     first_only = interactive and limit is None
     if first_only:
@@ -267,7 +271,7 @@ def list_command(
             ),
             limit=limit,
             resume_from=resume_from,
-            prefetch=prefetch,
+            prefetch=("auto" if whole_export else False) if prefetch is None else prefetch,
             partition_by=partition_by,
             created_since=created_since,
             created_before=created_before,
@@ -699,6 +703,7 @@ def sync_command(
             }
         ),
         updated_since=mark.newest,
+        prefetch="auto",  # a whole export: fetch ahead while the network is the wait
     )
     try:
         dropped = repair_torn_tail(output)
