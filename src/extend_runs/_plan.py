@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Optional, Union, cast
+from typing import Any, Literal, Optional, Union, cast
 
 from ._checkpoint import Checkpoint
 from ._fetchers import FetchPlan
@@ -29,7 +29,7 @@ def plan_listing(
     params: ListProcessorRunsParams,
     *,
     limit: Optional[int],
-    prefetch: Union[bool, str, None],
+    prefetch: Union[bool, Literal["auto"], None],
     partition_by: Union[str, Sequence[str], None],
     max_concurrency: Optional[int],
     resume_from: Optional[str],
@@ -78,7 +78,7 @@ def plan_listing(
     if fields:
         workers = DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency
         return spec, start, FetchPlan(workers=workers, ahead=True)
-    return spec, start, FetchPlan(workers=1, ahead=prefetch)
+    return spec, start, FetchPlan(workers=1, ahead="auto" if prefetch == "auto" else prefetch)
 
 
 def _partition_fields(
