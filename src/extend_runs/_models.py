@@ -143,6 +143,7 @@ class ProcessorRunsPage(_WireModel):
     """The cursor of the next page, or ``None`` on the last page."""
 
     _headers: Optional[httpx.Headers] = PrivateAttr(default=None)
+    _waited: Optional[float] = PrivateAttr(default=None)
 
     @property
     def request_id(self) -> Optional[str]:
@@ -228,10 +229,20 @@ class ProcessorRunsPage(_WireModel):
         return page_html(self)
 
 
-def received(page: ProcessorRunsPage, headers: httpx.Headers) -> ProcessorRunsPage:
-    """Note on ``page`` the headers of the response that carried it (see ``request_id``)."""
+def received(
+    page: ProcessorRunsPage, headers: httpx.Headers, waited: Optional[float] = None
+) -> ProcessorRunsPage:
+    """Note on ``page`` the headers of the response that carried it (see ``request_id``)
+    and the seconds spent getting it off the network, parsing excluded."""
     page._headers = headers
+    page._waited = waited
     return page
+
+
+def network_wait(page: ProcessorRunsPage) -> Optional[float]:
+    """Seconds from asking for ``page`` to having its body (backoff and pacing included,
+    parsing not); ``None`` for a page a client did not fetch."""
+    return page._waited
 
 
 _ID = Field(default=None, min_length=1)

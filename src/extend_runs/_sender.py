@@ -271,8 +271,11 @@ class _Sender:
             secret=self.settings.api_key,
         )
 
-    def parse_page(self, response: httpx.Response) -> ProcessorRunsPage:
-        """Parse a page straight from the response bytes.
+    def parse_page(
+        self, response: httpx.Response, waited: Optional[float] = None
+    ) -> ProcessorRunsPage:
+        """Parse a page straight from the response bytes; ``waited``: the seconds it took
+        to get them.
 
         Raises:
             APIResponseValidationError: the body is not a page of runs (an HTML page, a
@@ -286,7 +289,9 @@ class _Sender:
 
         try:
             page = received(
-                ProcessorRunsPage.model_validate_json(response.content), response.headers
+                ProcessorRunsPage.model_validate_json(response.content),
+                response.headers,
+                waited,
             )
         except ValidationError as error:
             raise make_body_error(
@@ -360,6 +365,7 @@ class SyncSender(_Sender):
         gate: Optional[Pacer] = None,
     ) -> ProcessorRunsPage:
         """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
+        started = time.perf_counter()
         request = self.build_request(self.http.get(), "/processor_runs", query)
         pacers = self.pacers(gate)
         for attempt in sync_retrying(self.settings.max_retries, self.settings.max_retry_wait):
@@ -369,7 +375,7 @@ class SyncSender(_Sender):
                     if delay > 0:
                         _retry.sleep(delay)
                 response = self._send_once(request, attempt.retry_state.attempt_number, gate)
-        return self.parse_page(response)
+        return self.parse_page(response, time.perf_counter() - started)
 
     def _send_once(
         self, request: httpx.Request, attempt: int, gate: Optional[Pacer]
@@ -406,6 +412,7 @@ class AsyncSender(_Sender):
         gate: Optional[Pacer] = None,
     ) -> ProcessorRunsPage:
         """GET one page of processor runs, with retries, paced by ``gate`` and the client."""
+        started = time.perf_counter()
         http_client = await self.http.aget()
         request = self.build_request(http_client, "/processor_runs", query)
         pacers = self.pacers(gate)
@@ -420,7 +427,7 @@ class AsyncSender(_Sender):
                 response = await self._send_once(
                     http_client, request, attempt.retry_state.attempt_number, gate
                 )
-        return self.parse_page(response)
+        return self.parse_page(response, time.perf_counter() - started)
 
     async def _send_once(
         self,
