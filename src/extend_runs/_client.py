@@ -64,12 +64,14 @@ _ClientT = TypeVar("_ClientT", bound="_BaseClient[Any, Any, Any, Any]")
 
 
 _PUBLIC_METHODS = (
+    "__init__",
     "list_processor_runs",
     "list_processor_runs_page",
     "watch_processor_runs",
     "with_options",
 )
-"""The shared methods users call, renamed after each client class (see ``__init_subclass__``)."""
+"""The shared methods users call (the constructor too), renamed after each client class
+(see ``__init_subclass__``)."""
 
 
 class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):

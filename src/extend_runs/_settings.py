@@ -201,8 +201,12 @@ def _is_loopback(host: str) -> bool:
 def _timeout(value: Union[TimeoutTypes, None]) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         return value
-    if value is not None and (isinstance(value, bool) or not value > 0):
-        raise ValueError(f"timeout must be a positive number of seconds or None, got {value!r}")
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+    ):
+        raise ValueError(
+            f"timeout must be a positive number of seconds, an httpx.Timeout or None, got {value!r}"
+        )
     return httpx.Timeout(value)
 
 

@@ -98,6 +98,8 @@ def test_missing_api_key_names_the_environment_variable(client_class: type[Clien
         ({"api_version": ""}, "api_version"),
         ({"timeout": 0}, "timeout"),
         ({"timeout": -1.0}, "timeout"),
+        ({"timeout": "30"}, "timeout must be a positive number of seconds"),
+        ({"timeout": (5.0, 5.0)}, "timeout must be a positive number of seconds"),
         ({"max_retries": -1}, "max_retries"),
         ({"max_retries": 1.5}, "max_retries"),
         ({"base_url": "ftp://api.extend.ai"}, "base_url"),
@@ -268,3 +270,16 @@ def test_an_unknown_keyword_names_the_public_method_not_a_private_base(
     method = getattr(client_class, call)
     assert method.__qualname__ == f"{client_class.__name__}.{call}"
     assert method.__doc__ and method.__doc__.strip()
+
+
+@pytest.mark.parametrize("client_class", [Client, AsyncClient])
+def test_an_unknown_constructor_keyword_names_the_client_not_a_private_base(
+    client_class: type[Client],
+) -> None:
+    named = f"{client_class.__name__}.__init__" if sys.version_info >= (3, 10) else "__init__"
+    with pytest.raises(TypeError) as caught:
+        client_class(api_key=API_KEY, max_retry=3)  # type: ignore[call-arg]
+    assert str(caught.value).startswith(f"{named}() got an unexpected keyword argument 'max_retry'")
+    assert "_BaseClient" not in str(caught.value)
+    with pytest.raises(TypeError, match=rf"^{re.escape(named)}\(\) takes 1 "):
+        client_class(API_KEY)  # type: ignore[misc]
