@@ -384,7 +384,8 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             updated_since=updated_since,
             updated_before=updated_before,
         )
-        return self._pager(Listing(spec, start), plan, progress)
+        listing = Listing(spec, start, secret=self._settings.api_key)
+        return self._pager(listing, plan, progress)
 
     def watch_processor_runs(
         self,

@@ -232,10 +232,18 @@ class Listing:
         spec: what is listed.
         start: where to start: a decoded checkpoint, or ``None`` for the beginning (the
             params' ``next_page_token`` for a plain listing).
+        secret: the API key, redacted from the cursors this listing's errors quote.
     """
 
-    def __init__(self, spec: ListingSpec, start: Optional[Checkpoint] = None) -> None:
+    def __init__(
+        self,
+        spec: ListingSpec,
+        start: Optional[Checkpoint] = None,
+        *,
+        secret: Optional[str] = None,
+    ) -> None:
         self.spec = spec
+        self._secret = secret
         self.fingerprint = spec.fingerprint()
         lanes = spec.lanes()
         self.labels: list[PartitionLabel] = [label for label, _ in lanes]
@@ -383,9 +391,12 @@ class Listing:
                     f"the {MAX_PAGE_TOKEN_LENGTH} that can be sent back; stopping."
                 )
             if self._seen[lane].setdefault(next_token, number + 1) <= number:
+                # The sender refuses a cursor holding a key long enough to look for; a
+                # shorter key may still be in it, so the message redacts it too.
                 raise APIResponseValidationError(
                     f"The server returned the cursor {next_token!r} a second time in one "
-                    "listing; stopping instead of looping forever."
+                    "listing; stopping instead of looping forever.",
+                    secret=self._secret,
                 )
         last_key = current.last_key
         if self._checks_order and runs:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import threading
 import traceback
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 import httpx
@@ -288,3 +291,65 @@ def test_a_status_error_built_by_hand_redacts_what_it_is_given() -> None:
     assert APIResponseValidationError(f"cursor {SECRET!r}", secret=SECRET).message == (
         "cursor '[redacted]'"
     )
+
+
+class _Echoing(BaseHTTPRequestHandler):
+    """A server that echoes the caller's key back: in a 403's fields and header, or in a
+    cursor it hands out again and again."""
+
+    def do_GET(self) -> None:  # the name http.server calls
+        key = self.headers["Authorization"].removeprefix("Bearer ")
+        if self.path.startswith("/fields"):
+            status, headers = 403, {"x-extend-request-id": f"req_{key}"}
+            body = {"code": f"KEY_{key}", "message": f"no {key}", "requestId": f"req_{key}",
+                    "docUrl": f"https://docs.example/{key}"}  # fmt: skip
+        else:
+            status, headers = 200, {}
+            body = {"success": True, "processorRuns": [], "nextPageToken": f"cur_{key}"}
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        for name, value in {**headers, "Content-Type": "application/json"}.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def echoing_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echoing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.mark.parametrize("key", [SECRET, "sk_7ab"])  # a long key, and one too short to refuse
+def test_an_echoed_key_is_redacted_over_a_real_socket(echoing_url: str, key: str) -> None:
+    with Client(api_key=key, base_url=f"{echoing_url}/fields", max_retries=0) as client:
+        error = _raise(client)
+    assert isinstance(error, PermissionDeniedError)
+    assert (error.code, error.message) == ("KEY_[redacted]", "no [redacted]")
+    assert (error.request_id, error.doc_url) == (
+        "req_[redacted]",
+        "https://docs.example/[redacted]",
+    )
+    assert key not in _renderings(error)
+
+    # The cursor comes back on every page: the listing stops, and its message quotes the
+    # cursor with the key redacted, whether or not the key is long enough to be refused.
+    with Client(api_key=key, base_url=echoing_url) as client:
+        error = _raise(client)
+    assert isinstance(error, APIResponseValidationError)
+    assert key not in str(error) + repr(error)
+    if len(key) >= 8:
+        assert key not in _renderings(error)  # refused at once: not even in the pager's repr
+    else:
+        assert "the cursor 'cur_[redacted]' a second time" in str(error)
