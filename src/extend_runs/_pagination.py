@@ -237,7 +237,8 @@ class ProcessorRunPager(_PagerBase):
         """Fetch the rest of the listing into a DataFrame.
 
         One row per run, columns as in :meth:`ProcessorRunsPage.to_pandas`. ``limit`` is
-        honoured, and only plain column values are kept, never every run object. Like
+        honoured, and only plain column values are kept, never every run object. Without
+        ``max_page_size`` (or ``limit``) it asks for 1000 runs a page. Like
         iterating, it continues where the pager stands; if it is interrupted, the pager
         stands where it did before the call.
 
@@ -263,7 +264,10 @@ class ProcessorRunPager(_PagerBase):
         return builder.frame()
 
     def to_dicts(self) -> list[dict[str, Any]]:
-        """Fetch the rest of the listing as plain dicts, as :meth:`ProcessorRunsPage.to_dicts`."""
+        """Fetch the rest of the listing as plain dicts, as :meth:`ProcessorRunsPage.to_dicts`.
+
+        Without ``max_page_size`` (or ``limit``) it asks for 1000 runs a page.
+        """
         from ._dataframe import run_to_dict
 
         with self._listing.transaction():

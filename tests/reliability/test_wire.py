@@ -172,3 +172,37 @@ def test_each_page_carries_its_request_id_and_headers_outside_its_fields(
 def test_a_page_built_by_hand_has_no_request_id() -> None:
     page = ProcessorRunsPage.model_validate({"success": True, "processorRuns": []})
     assert page.request_id is None and dict(page.headers) == {}
+
+
+def _page_sizes(fake: FakeExtend) -> list[object]:
+    sizes = [request.query.get("maxPageSize") for request in fake.requests]
+    fake.clear_requests()
+    return sizes
+
+
+def test_whole_listing_consumers_ask_for_1000_a_page_and_a_loop_keeps_the_default(
+    fake: FakeExtend, base_url: str
+) -> None:
+    pytest.importorskip("pandas")
+    with Client(api_key=fake.api_key, base_url=base_url) as client:
+        assert len(client.list_processor_runs().to_pandas()) == 30
+        assert _page_sizes(fake) == ["1000"]
+        assert len(client.list_processor_runs().to_dicts()) == 30
+        assert _page_sizes(fake) == ["1000"]
+        assert len(client.list_processor_runs(max_page_size=12).to_dicts()) == 30
+        assert _page_sizes(fake) == ["12", "12", "12"]
+        assert len(list(client.list_processor_runs())) == 30  # the server's 10 a page
+        assert _page_sizes(fake) == [None, None, None]
+        assert len(list(client.list_processor_runs().pages())) == 3
+        assert _page_sizes(fake) == [None, None, None]
+
+    async def main() -> None:
+        async with AsyncClient(api_key=fake.api_key, base_url=base_url) as client:
+            assert len(await client.list_processor_runs().to_pandas()) == 30
+            assert _page_sizes(fake) == ["1000"]
+            assert len(await client.list_processor_runs().to_dicts()) == 30
+            assert _page_sizes(fake) == ["1000"]
+            assert len([run async for run in client.list_processor_runs()]) == 30
+            assert _page_sizes(fake) == [None, None, None]
+
+    asyncio.run(main())
