@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import pty
@@ -15,11 +16,13 @@ import subprocess
 import termios
 import threading
 import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from extend_runs.testing import Fault
+from extend_runs.testing import FakeExtend, Fault
 from tests.cli.conftest import CLI, ServedFake, cli_environment, run_cli
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -182,3 +185,141 @@ def test_a_terminal_table_shows_the_first_50_and_says_how_to_see_more(
     piped = run_cli(recent, "list", "--status", "PROCESSED", "--format", "table")
     assert all(run_id in piped.stdout for run_id in ids)  # a pipe gets every run
     assert f"{len(ids):,} runs" in piped.stdout and "showing the first" not in piped.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "page_size"),
+    [
+        (["-o", "runs.jsonl"], "1000"),
+        (["-o", "runs.csv"], "1000"),
+        ([], "1000"),  # jsonl into a pipe
+        (["--format", "json"], "1000"),
+        (["--format", "csv"], "1000"),
+        (["--format", "table"], "1000"),  # a table into a pipe holds every run
+        (["--format", "csv", "--page-size", "7"], "7"),
+        (["--format", "csv", "--limit", "30"], "30"),
+    ],
+)
+def test_a_whole_export_asks_for_1000_runs_a_page_in_a_real_process(
+    fake_api: ServedFake, tmp_path: Path, args: list[str], page_size: str
+) -> None:
+    args = [str(tmp_path / arg) if arg.startswith("runs.") else arg for arg in args]
+    done = run_cli(fake_api, "list", *args)
+    assert done.returncode == 0, done.stderr
+    assert {query.get("maxPageSize") for query in fake_api.queries} == {page_size}
+
+
+def test_sync_asks_for_1000_runs_a_page_in_a_real_process(
+    fake_api: ServedFake, tmp_path: Path
+) -> None:
+    target, state = tmp_path / "runs.jsonl", tmp_path / "runs.state.json"
+    done = run_cli(fake_api, "sync", "-o", str(target), "--state", str(state))
+    assert done.returncode == 0, done.stderr
+    assert len(target.read_text().splitlines()) == len(fake_api.ids())
+    assert [query.get("maxPageSize") for query in fake_api.queries] == ["1000"]
+
+
+def test_page_size_help_says_what_each_command_asks_for(fake_api: ServedFake) -> None:
+    def page_size_help(command: str) -> str:
+        done = run_cli(fake_api, command, "--help")
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.splitlines()
+        first = next(i for i, line in enumerate(lines) if "--page-size" in line)
+        rest = itertools.takewhile(
+            lambda line: not line.lstrip().startswith("-"), lines[first + 1 :]
+        )
+        return " ".join(" ".join([lines[first], *rest]).split())
+
+    assert "[default: 1000 for a whole export; with --limit N" in page_size_help("list")
+    assert "[default: 1000]" in page_size_help("sync")
+    assert "[default: the server's 10]" in page_size_help("watch")
+
+
+@pytest.fixture(scope="module")
+def big_api() -> Iterator[ServedFake]:
+    fake = FakeExtend(runs=1500, seed=5)
+    with fake.serve() as base_url:
+        yield ServedFake(fake, base_url)
+
+
+@pytest.mark.parametrize(("flag", "ahead"), [("--prefetch", True), ("--no-prefetch", False)])
+def test_prefetch_fetches_the_next_page_while_a_page_is_being_written(
+    big_api: ServedFake, flag: str, ahead: bool
+) -> None:
+    big_api.fake.clear_requests()
+
+    # Nobody reads the pipe at first: writing the first page (about 150 KB of JSON Lines)
+    # fills it and blocks. Only a prefetching export asks for page 2 in the meantime.
+    def requests() -> int:
+        return len(big_api.fake.requests)
+
+    with subprocess.Popen(
+        [*CLI, "list", "--page-size", "500", "--format", "jsonl", flag],
+        env=cli_environment(big_api),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not requests():
+                time.sleep(0.05)
+            assert requests() >= 1, "the export never started"
+            deadline = time.monotonic() + (15 if ahead else 1.5)
+            while time.monotonic() < deadline and requests() < 2:
+                time.sleep(0.05)
+            assert requests() == (2 if ahead else 1)
+            stdout, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 0, stderr.decode()
+    assert [json.loads(line)["id"] for line in stdout.decode().splitlines()] == big_api.ids()
+
+
+class _BadGzipOnPage2(BaseHTTPRequestHandler):
+    """Serves page 1 of two; page 2 says its body is gzip and sends plain JSON."""
+
+    def do_GET(self) -> None:
+        second = "nextPageToken" in self.path
+        run = {
+            "id": "dpr_2" if second else "dpr_1",
+            "status": "FAILED",
+            "processorId": "dp_1",
+            "processorName": "Invoices",
+            "processorVersionId": "dpv_1",
+            "createdAt": "2026-11-17T22:41:05Z",
+            "updatedAt": "2026-11-17T22:41:39Z",
+        }
+        body = {"success": True, "processorRuns": [run], "nextPageToken": None if second else "p2"}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if second:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_an_undecodable_body_is_one_line_and_the_resume_hint(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BadGzipOnPage2)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        api = ServedFake(FakeExtend(0), f"http://127.0.0.1:{server.server_address[1]}")
+        done = run_cli(api, "list", "--max-retries", "0", "--format", "jsonl")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert done.returncode == 1
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == ["dpr_1"]
+    ours = ("extend-runs:", "resume checkpoint:")
+    error, hint, checkpoint = [line for line in done.stderr.splitlines() if line.startswith(ours)]
+    assert error.startswith("extend-runs: error: APIConnectionError: The response body could not")
+    assert "1 run (1 page) written; to resume, run the same command with: --resume" in hint
+    assert checkpoint.startswith("resume checkpoint: ")
+    assert "Traceback" not in done.stderr

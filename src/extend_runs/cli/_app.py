@@ -152,7 +152,10 @@ def cli() -> None:
     "--updated-before", type=Moment(), metavar="TIME|AGE", help="Only runs updated before this."
 )
 @click.option("--limit", type=click.IntRange(min=0), metavar="N", help="Stop after N runs in all.")
-@page_size_option
+@page_size_option(
+    f"{WHOLE_EXPORT_PAGE_SIZE} for a whole export; with --limit N, or a terminal's first "
+    f"{TERMINAL_TABLE_RUNS}, no more than needed"
+)
 @click.option(
     "--partition-by",
     type=PartitionFields(),
@@ -509,7 +512,7 @@ def _report_stop(
     metavar="CHECKPOINT",
     help="Continue a watch with the same filters where it stopped: the checkpoint it printed.",
 )
-@page_size_option
+@page_size_option("the server's 10")
 @connection_options
 @_one_line_errors
 def watch_command(
@@ -599,7 +602,7 @@ class _warnings_on_stderr:
 
 @cli.command("sync")
 @filter_options
-@page_size_option
+@page_size_option(f"{WHOLE_EXPORT_PAGE_SIZE}")
 @click.option(
     "--output",
     "-o",

@@ -152,14 +152,18 @@ def filter_options(command: _F) -> _F:
     return command
 
 
-def page_size_option(command: _F) -> _F:
-    return click.option(
-        "--page-size",
-        type=click.IntRange(1, MAX_PAGE_SIZE),
-        metavar="N",
-        help=f"Runs per request, 1 to {MAX_PAGE_SIZE} [default: {MAX_PAGE_SIZE} for files, "
-        "pipes and machine formats, else the server's 10].",
-    )(command)
+def page_size_option(default: str) -> Callable[[_F], _F]:
+    """``--page-size``, its help saying what the command asks for without it."""
+
+    def decorate(command: _F) -> _F:
+        return click.option(
+            "--page-size",
+            type=click.IntRange(1, MAX_PAGE_SIZE),
+            metavar="N",
+            help=f"Runs per request, 1 to {MAX_PAGE_SIZE} [default: {default}].",
+        )(command)
+
+    return decorate
 
 
 def connection_options(command: _F) -> _F:
