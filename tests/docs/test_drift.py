@@ -60,6 +60,26 @@ def test_examples_md_names_and_shows_every_script_without_the_site() -> None:
     assert len(shown) == len(list((ROOT / "examples").glob("*.py")))
 
 
+def test_examples_md_names_the_extras_each_script_needs() -> None:
+    text = read("docs/examples.md")
+    extras = {
+        "pandas": r"\.to_pandas\(|^import pandas",
+        "cli": r"extend_runs\.cli|\"extend-runs\"",
+        "testing": r"extend_runs\.testing",
+    }
+    for script in sorted((ROOT / "examples").glob("*.py")):
+        section = text.split(f"`examples/{script.name}`. Its key lines:", 1)[0].rsplit("## ", 1)[1]
+        (needs,) = re.findall(r"^Needs: .*$", section, re.MULTILINE)
+        code = script.read_text(encoding="utf-8")
+        used = {
+            extra for extra, pattern in extras.items() if re.search(pattern, code, re.MULTILINE)
+        }
+        named = set(re.findall(r"`\[(\w+)\]` extra", needs))
+        assert named == used, (script.name, needs, used)
+        assert named or needs == "Needs: extend-runs alone.", script.name
+    assert "pip install 'extend-runs[testing]'" in text.split("```bash", 1)[0]
+
+
 def test_reliability_md_names_the_upstream_pool_issue() -> None:
     text = read("docs/reliability.md")
     assert "httpcore 1.0.9" in text
