@@ -768,7 +768,7 @@ def _report_unsynced(why: Optional[str], written: int, output: str) -> None:
     done = f"{why}; " if why else ""
     click.echo(
         f"extend-runs: {done}{_count(written, 'run')} appended to {output} but not recorded as "
-        "synced: the next sync lists them again",
+        f"synced: the next sync lists {'it' if written == 1 else 'them'} again",
         err=True,
     )
 
