@@ -64,19 +64,22 @@ class StopSignal:
         """Wait up to ``seconds``; ``True`` if the signal was set meanwhile."""
         return self._event.wait(seconds)
 
-    def _enter(self, attempt: _Attempt) -> None:
+    def add(self, attempt: _Attempt) -> None:
+        """An attempt starts in a bound thread; refused once the signal is set."""
         with self._lock:
             if self._event.is_set():
                 raise BackgroundStopped("the listing was closed")
             self._attempts.add(attempt)
 
-    def _on(self, attempt: _Attempt, stream: Any) -> None:
+    def place(self, attempt: _Attempt, stream: Any) -> None:
+        """``attempt`` is now on ``stream`` (``None``: on none); shut it if already set."""
         with self._lock:
             attempt.stream = stream
             if self._event.is_set():
                 _shut(stream)
 
-    def _leave(self, attempt: _Attempt) -> None:
+    def discard(self, attempt: _Attempt) -> None:
+        """``attempt`` is over: a stop no longer touches its connection."""
         with self._lock:
             self._attempts.discard(attempt)
             attempt.stream = None
@@ -101,11 +104,11 @@ class _Attempt:
         if event in _OPENED:
             self._opened = info.get("return_value")
         elif event == "http11.send_request_headers.started":
-            stream = self._opened if self._opened is not None else _sending_stream()
-            self._signal._on(self, stream)
+            stream, self._opened = self._opened, None
+            self._signal.place(self, _sending_stream() if stream is None else stream)
         elif event == "http11.response_closed.started":
             # The connection goes back to the pool, and may carry another request next.
-            self._signal._on(self, None)
+            self._signal.place(self, None)
 
 
 def bind_stop_signal(signal: StopSignal) -> None:
@@ -135,13 +138,13 @@ def sending(request: httpx.Request) -> Iterator[None]:
         yield
         return
     attempt = _Attempt(signal)
-    signal._enter(attempt)
+    signal.add(attempt)
     request.extensions["trace"] = attempt.trace
     try:
         yield
     finally:
         del request.extensions["trace"]
-        signal._leave(attempt)
+        signal.discard(attempt)
 
 
 def _sending_stream() -> Any:
