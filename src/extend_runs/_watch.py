@@ -336,8 +336,8 @@ class AsyncProcessorRunWatcher(_WatcherBase):
         for woken, loop in self._waits.copy().items():
             if loop is running:
                 woken.set()
-            elif not loop.is_closed():
-                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            else:
+                with contextlib.suppress(RuntimeError):  # that loop has closed
                     loop.call_soon_threadsafe(woken.set)
 
     async def __aenter__(self) -> AsyncProcessorRunWatcher:
