@@ -139,8 +139,10 @@ def test_break_while_a_request_waits_for_its_headers_returns_and_closes_it(
         # Checked before the client is closed: closing it must not be what cuts them.
         stalls = list(server.stalls)
         assert_cut(stalls)
-    # The held request came on the connection of an earlier page, or on a new one.
-    assert {stall.reused for stall in stalls} == {connections == "kept alive"}
+    # The held requests came on connections of earlier pages (some at least: partitions
+    # may open more while others are busy), or each on a new one.
+    reused = [stall.reused for stall in stalls]
+    assert any(reused) if connections == "kept alive" else not any(reused)
     for thread in fetch_threads() - before:
         thread.join(PROMPT)
         assert not thread.is_alive(), f"{thread.name} still waits for its request"
