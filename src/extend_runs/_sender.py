@@ -29,7 +29,7 @@ from ._exceptions import (
 from ._pacing import Pacer
 from ._retry import async_retrying, parse_retry_after, retry_delay, sync_retrying
 from ._settings import ClientSettings
-from ._stopping import reading
+from ._stopping import sending
 
 if TYPE_CHECKING:
     import asyncio
@@ -382,14 +382,15 @@ class SyncSender(_Sender):
     ) -> httpx.Response:
         started = time.perf_counter()
         try:
-            # Streamed, so that a listing closing while this thread reads a slow body can
-            # shut the connection down (see _stopping.reading) instead of waiting it out.
-            response = self.http.get().send(request, stream=True)
-            try:
-                with reading(response):
+            # A listing closing while this thread waits for the headers or reads a slow
+            # body shuts the connection down (see _stopping.sending) instead of waiting
+            # it out; the body is streamed so that its read is part of the attempt.
+            with sending(request):
+                response = self.http.get().send(request, stream=True)
+                try:
                     response.read()
-            finally:
-                response.close()
+                finally:
+                    response.close()
         except (httpx.TransportError, httpx.DecodingError) as error:
             raise self.connection_error(error, request, attempt, started) from error
         return self.check_response(request, response, attempt, started, gate)

@@ -1,10 +1,11 @@
-"""Stopping a listing's fetching threads at once: their waits end and their reads are cut.
+"""Stopping a listing's fetching threads at once: their waits end and their requests are cut.
 
 A thread that fetches pages ahead of the caller is bound to its listing's
 :class:`StopSignal`. Once the signal is set, a wait in that thread (retry backoff,
-pacing) raises :class:`BackgroundStopped` at once, and a response body the thread is
-reading has its connection shut down, so the read fails now instead of trickling on until
-the client's timeout. Threads not bound to a signal (the caller's own) are unaffected.
+pacing) raises :class:`BackgroundStopped` at once, and the connection of a request the
+thread has sent, whether it waits for the response's headers or reads its body, is shut
+down, so the request fails now instead of waiting for the client's timeout. Threads not
+bound to a signal (the caller's own) are unaffected.
 """
 
 from __future__ import annotations
@@ -13,15 +14,27 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Optional
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["BackgroundStopped", "StopSignal", "bind_stop_signal", "interruptible_sleep", "reading"]
+__all__ = ["BackgroundStopped", "StopSignal", "bind_stop_signal", "interruptible_sleep", "sending"]
 
 _worker = threading.local()
+
+_OPENED = frozenset(
+    {
+        "connection.connect_tcp.complete",
+        "connection.connect_unix_socket.complete",
+        "connection.start_tls.complete",
+    }
+)
+"""httpcore's trace events that name the stream of a connection opened for the request."""
+
+_FRAMES_UP = 5
+"""How many callers of a trace hook may lie between it and httpcore's HTTP/1.1 connection."""
 
 
 class BackgroundStopped(Exception):
@@ -29,36 +42,73 @@ class BackgroundStopped(Exception):
 
 
 class StopSignal:
-    """Set once by a closing listing; ends the waits and reads of the threads bound to it."""
+    """Set once by a closing listing; ends the waits and requests of the threads bound to it."""
 
-    __slots__ = ("_event", "_lock", "_reading")
+    __slots__ = ("_attempts", "_event", "_lock")
 
     def __init__(self) -> None:
         self._event = threading.Event()
         self._lock = threading.Lock()
-        self._reading: set[httpx.Response] = set()
+        self._attempts: set[_Attempt] = set()
 
     def set(self) -> None:
-        """Stop: wake every wait and shut every connection whose body is being read."""
+        """Stop: wake every wait and shut every connection a request is on."""
+        # Shut while holding the lock: a request that leaves its connection (back to the
+        # pool, for another request) takes the lock first, so only its own is shut.
         with self._lock:
             self._event.set()
-            reading, self._reading = self._reading, set()
-        for response in reading:
-            _shut(response)
+            for attempt in self._attempts:
+                _shut(attempt.stream)
 
     def wait(self, seconds: float) -> bool:
         """Wait up to ``seconds``; ``True`` if the signal was set meanwhile."""
         return self._event.wait(seconds)
 
-    def _enter(self, response: httpx.Response) -> None:
+    def add(self, attempt: _Attempt) -> None:
+        """An attempt starts in a bound thread; refused once the signal is set."""
         with self._lock:
             if self._event.is_set():
                 raise BackgroundStopped("the listing was closed")
-            self._reading.add(response)
+            self._attempts.add(attempt)
 
-    def _leave(self, response: httpx.Response) -> None:
+    def place(self, attempt: _Attempt, stream: Any) -> None:
+        """``attempt`` is now on ``stream`` (``None``: on none); shut it if already set."""
         with self._lock:
-            self._reading.discard(response)
+            attempt.stream = stream
+            if self._event.is_set():
+                _shut(stream)
+
+    def discard(self, attempt: _Attempt) -> None:
+        """``attempt`` is over: a stop no longer touches its connection."""
+        with self._lock:
+            self._attempts.discard(attempt)
+            attempt.stream = None
+
+
+class _Attempt:
+    """One attempt at a request in a bound thread, and the HTTP/1.1 connection it is on.
+
+    It follows the request through httpx's ``trace`` extension. An HTTP/2 connection
+    carries other requests too, so it is never taken on (and is left to the timeout).
+    """
+
+    __slots__ = ("_opened", "_signal", "stream")
+
+    def __init__(self, signal: StopSignal) -> None:
+        self._signal = signal
+        self._opened: Any = None
+        self.stream: Any = None
+        """The network stream a stop shuts down; ``None`` while not on a connection."""
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event in _OPENED:
+            self._opened = info.get("return_value")
+        elif event == "http11.send_request_headers.started":
+            stream, self._opened = self._opened, None
+            self._signal.place(self, _sending_stream() if stream is None else stream)
+        elif event == "http11.response_closed.started":
+            # The connection goes back to the pool, and may carry another request next.
+            self._signal.place(self, None)
 
 
 def bind_stop_signal(signal: StopSignal) -> None:
@@ -76,26 +126,48 @@ def interruptible_sleep(seconds: float) -> None:
 
 
 @contextlib.contextmanager
-def reading(response: httpx.Response) -> Iterator[None]:
-    """Around reading ``response``'s body: a stop shuts its connection, ending the read."""
+def sending(request: httpx.Request) -> Iterator[None]:
+    """Around one attempt at ``request``, from sending it to reading its body to the end.
+
+    In a bound thread, a stop meanwhile shuts the connection the request is on, ending the
+    wait for the headers or the read of the body; once the signal is set, an attempt does
+    not start (:class:`BackgroundStopped`).
+    """
     signal: Optional[StopSignal] = getattr(_worker, "stop", None)
     if signal is None:
         yield
         return
-    signal._enter(response)
+    attempt = _Attempt(signal)
+    signal.add(attempt)
+    request.extensions["trace"] = attempt.trace
     try:
         yield
     finally:
-        signal._leave(response)
+        del request.extensions["trace"]
+        signal.discard(attempt)
 
 
-def _shut(response: httpx.Response) -> None:
+def _sending_stream() -> Any:
+    # httpcore names the stream of a connection it opens for a request (``_OPENED``), not
+    # that of a kept-alive connection it reuses. That one is the ``_network_stream`` of
+    # the HTTP/1.1 connection whose ``handle_request`` opened the trace calling this hook.
+    import inspect
+
+    frame = inspect.currentframe()
+    for _ in range(_FRAMES_UP):
+        if frame is None:
+            break
+        stream = getattr(frame.f_locals.get("self"), "_network_stream", None)
+        if stream is not None:
+            return stream
+        frame = frame.f_back
+    return None
+
+
+def _shut(stream: Any) -> None:
     # Closing a socket does not wake a thread blocked reading it; shutting it down does.
-    # An HTTP/2 connection carries other requests too, so it is left to the timeout.
-    if response.http_version != "HTTP/1.1":
-        return
-    stream = response.extensions.get("network_stream")
-    sock = None if stream is None else stream.get_extra_info("socket")
+    get_extra_info = getattr(stream, "get_extra_info", None)
+    sock = None if get_extra_info is None else get_extra_info("socket")
     if isinstance(sock, socket.socket):
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)

@@ -12,6 +12,7 @@ everything the poll saw). The two drivers below only wait and fetch.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -284,26 +285,35 @@ class AsyncProcessorRunWatcher(_WatcherBase):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._stop: Optional[asyncio.Event] = None
+        # The waits between polls under way, each with its event loop: a watcher may be
+        # iterated from one asyncio.run() and then another, and closed from any loop.
+        self._waits: dict[asyncio.Event, asyncio.AbstractEventLoop] = {}
 
     def __aiter__(self) -> AsyncIterator[ProcessorRunSummary]:
         return self._walk()
 
-    async def _walk(self) -> AsyncIterator[ProcessorRunSummary]:
+    async def _wait(self, delay: float) -> bool:
+        """Wait ``delay`` seconds before the next poll; ``True`` if closed meanwhile."""
         import asyncio
 
+        woken = asyncio.Event()  # made here, so it belongs to the loop that waits on it
+        self._waits[woken] = asyncio.get_running_loop()
+        try:
+            if self._closed:  # checked once registered: aclose() sees it or it sees aclose()
+                return True
+            await asyncio.wait_for(woken.wait(), delay)
+            return True
+        except asyncio.TimeoutError:
+            return self._closed
+        finally:
+            del self._waits[woken]
+
+    async def _walk(self) -> AsyncIterator[ProcessorRunSummary]:
         state = self._state
-        if self._stop is None:
-            self._stop = asyncio.Event()
         while not self._closed:
             for run in state.current():
                 yield run
-            try:
-                await asyncio.wait_for(self._stop.wait(), self._delay())
-                return  # closed while waiting
-            except asyncio.TimeoutError:
-                pass
-            if self._closed:
+            if await self._wait(self._delay()):
                 return
             self._poll_started()
             try:
@@ -318,10 +328,17 @@ class AsyncProcessorRunWatcher(_WatcherBase):
                 _warn(error, self._interval)
 
     async def aclose(self) -> None:
-        """End the watch: the loop stops, now or at its next step."""
+        """End the watch: the loop stops, now or at its next step (from any event loop)."""
+        import asyncio
+
         self._closed = True
-        if self._stop is not None:
-            self._stop.set()
+        running = asyncio.get_running_loop()
+        for woken, loop in self._waits.copy().items():
+            if loop is running:
+                woken.set()
+            else:
+                with contextlib.suppress(RuntimeError):  # that loop has closed
+                    loop.call_soon_threadsafe(woken.set)
 
     async def __aenter__(self) -> AsyncProcessorRunWatcher:
         return self

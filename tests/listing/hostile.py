@@ -9,7 +9,11 @@ socket (stdlib ``ThreadingHTTPServer`` in a background thread) and can be set to
 - serve one partition out of the requested order (``disorder``);
 - trickle a body, one byte about every 50 ms for up to a minute, stopping as soon as
   the client goes away (``trickle``), and tell the test what happened through events;
-- send a body that claims ``Content-Encoding: gzip`` but is not (``bad_encoding``).
+- send a body that claims ``Content-Encoding: gzip`` but is not (``bad_encoding``);
+- accept a request and send nothing, not even the headers, until the client goes away
+  (``stall``), telling the test through events as for a trickle;
+- close each connection after one response (``one_request_per_connection``), so that
+  every request comes on a connection of its own.
 
 It honours ``status``, ``source``, ``processorType``, ``sortBy``, ``sortDir``,
 ``maxPageSize`` and ``nextPageToken`` (opaque offset tokens containing ``+/=:``), checks
@@ -21,6 +25,8 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import select
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +58,9 @@ TRICKLE_INTERVAL = 0.05
 
 TRICKLE_FOR = 60.0
 """Seconds a body trickles at most; what is left of it is then sent at once."""
+
+STALL_FOR = 60.0
+"""Seconds a stalled request waits at most for its client to go away; it is then answered."""
 
 Query = dict[str, str]
 
@@ -105,6 +114,18 @@ class Trickle:
     """The client went away before the body was complete."""
 
 
+@dataclass
+class Stall:
+    """How one stalled request went."""
+
+    reused: bool
+    """The request came on a connection that had carried an earlier one."""
+    started: threading.Event = field(default_factory=threading.Event)
+    """The server received the request and is holding back its answer."""
+    disconnected: threading.Event = field(default_factory=threading.Event)
+    """The client closed the connection while waiting for the headers."""
+
+
 class HostileServer:
     """The server's data and settings; a test changes them between listings.
 
@@ -126,6 +147,12 @@ class HostileServer:
         filter comes back in the opposite of the requested order."""
         self.trickle: Optional[Callable[[Query], bool]] = None
         """Which requests get a trickled body (by their query); ``None``: none."""
+        self.stall: Optional[Callable[[Query], bool]] = None
+        """Which requests get no answer, not even headers, while the client waits."""
+        self.stalls: list[Stall] = []
+        self.stall_started = threading.Event()
+        """Set when any request starts stalling."""
+        self.one_request_per_connection = False
         self.bad_encoding = 0
         """How many of the next requests get a body that is not the gzip it claims."""
         self.trickles: list[Trickle] = []
@@ -254,6 +281,7 @@ class _Handler(BaseHTTPRequestHandler):
     # request on a kept-alive connection would wait ~40 ms for a delayed ACK.
     disable_nagle_algorithm = True
     server: _Server
+    requests_on_connection = 0
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -264,6 +292,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         authorization = self.headers.get("Authorization")
         hostile.record(Seen(url.path, query, authorization))
+        self.requests_on_connection += 1
         if url.path.rstrip("/") != "/processor_runs":
             self._send(404, _error("NOT_FOUND", "no such path"))
         elif authorization != f"Bearer {API_KEY}":
@@ -271,6 +300,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif hostile.take_bad_encoding():
             self._send_raw(200, b"this is not gzip at all", [("Content-Encoding", "gzip")])
         else:
+            if hostile.stall is not None and hostile.stall(query) and self._stall():
+                return
             status, body = hostile.answer(query)
             if status == 200 and hostile.trickle is not None and hostile.trickle(query):
                 self._trickle(json.dumps(body).encode())
@@ -284,6 +315,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(length))
+        if self.server.hostile.one_request_per_connection:
+            self.send_header("Connection", "close")
         for name, value in extra:
             self.send_header(name, value)
         self.end_headers()
@@ -317,6 +350,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         trickle.finished.set()
+
+    def _stall(self) -> bool:
+        """Hold the answer back until the client goes away (``True``) or for ``STALL_FOR``."""
+        hostile = self.server.hostile
+        stall = Stall(reused=self.requests_on_connection > 1)
+        hostile.stalls.append(stall)
+        stall.started.set()
+        hostile.stall_started.set()
+        for _ in range(int(STALL_FOR / TRICKLE_INTERVAL)):
+            if hostile.stopping.is_set():
+                break
+            readable, _, _ = select.select([self.connection], [], [], TRICKLE_INTERVAL)
+            if not readable:
+                continue
+            try:
+                gone = self.connection.recv(1, socket.MSG_PEEK) == b""
+            except OSError:
+                gone = True
+            if gone:
+                stall.disconnected.set()
+                self.close_connection = True
+                return True
+        return False
 
 
 class _Server(ThreadingHTTPServer):

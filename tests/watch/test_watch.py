@@ -260,3 +260,112 @@ def test_ctrl_c_during_the_wait_between_polls_propagates_at_once(
         created = server.create_run("FAILED")
         resumed = client.watch_processor_runs(interval=interval, resume_from=watcher.checkpoint)
         assert next(iter(resumed)).id == created["id"]
+
+
+async def _until_started(watcher: Any) -> None:
+    """Wait until the watch's first poll is over and the watch has gone into its wait."""
+    deadline = time.monotonic() + 10
+    while not WatchPoint.decode(watcher.checkpoint).started:
+        assert time.monotonic() < deadline, "the watch never polled"
+        await asyncio.sleep(0.001)
+    for _ in range(10):  # a few turns of the loop: enough to start waiting, on any Python
+        await asyncio.sleep(0)
+
+
+async def _all(watcher: Any) -> list[Any]:
+    return [run async for run in watcher]
+
+
+def test_an_async_watcher_carries_on_in_a_second_asyncio_run(
+    fake: tuple[FakeExtend, str],
+) -> None:
+    server, url = fake
+    client = AsyncClient(api_key=server.api_key, base_url=url)
+    watcher = client.watch_processor_runs(interval=0.2)
+
+    async def next_change() -> str:
+        async for run in watcher:
+            return run.id
+        raise AssertionError("the watch ended")  # pragma: no cover
+
+    async def change_once_waiting() -> tuple[str, str]:
+        seen = asyncio.ensure_future(next_change())
+        await _until_started(watcher)  # now waiting between polls, in this loop
+        return server.create_run("PENDING")["id"], await seen
+
+    created, seen = asyncio.run(change_once_waiting())
+    assert seen == created
+    second = server.create_run("FAILED")["id"]
+
+    async def then_close() -> str:
+        run_id = await next_change()  # waits between polls again, in this new loop
+        await watcher.aclose()
+        await client.aclose()
+        return run_id
+
+    assert asyncio.run(then_close()) == second
+    assert asyncio.run(_all(watcher)) == []  # closed: over for good
+
+
+def test_aclose_ends_the_wait_between_polls_in_a_later_asyncio_run(
+    fake: tuple[FakeExtend, str],
+) -> None:
+    server, url = fake
+    client = AsyncClient(api_key=server.api_key, base_url=url)
+    watcher = client.watch_processor_runs(interval=3600)
+
+    async def leave_while_waiting() -> None:
+        task = asyncio.ensure_future(_all(watcher))
+        await _until_started(watcher)
+        task.cancel()  # the watch is paused, not ended
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    async def wait_then_aclose() -> list[Any]:
+        task = asyncio.ensure_future(_all(watcher))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        await watcher.aclose()
+        yielded = await asyncio.wait_for(task, 10)  # an hour-long wait would time out
+        await client.aclose()
+        return yielded
+
+    asyncio.run(leave_while_waiting())
+    assert asyncio.run(wait_then_aclose()) == []
+
+
+def test_aclose_from_another_event_loop_ends_the_wait_between_polls(
+    fake: tuple[FakeExtend, str],
+) -> None:
+    server, url = fake
+
+    async def main() -> list[Any]:
+        async with AsyncClient(api_key=server.api_key, base_url=url) as client:
+            watcher = client.watch_processor_runs(interval=3600)
+            task = asyncio.ensure_future(_all(watcher))
+            await _until_started(watcher)
+            closer = threading.Thread(target=close_in_a_loop_of_its_own, args=(watcher,))
+            closer.start()
+            yielded = await asyncio.wait_for(task, 10)  # an hour-long wait would time out
+            closer.join(10)
+            return yielded
+
+    failures: list[BaseException] = []
+
+    def close_in_a_loop_of_its_own(watcher: Any) -> None:
+        try:
+            asyncio.run(watcher.aclose())
+        except BaseException as error:  # handed to the test's thread
+            failures.append(error)
+
+    # In debug mode asyncio refuses a call from another thread that is not thread-safe;
+    # such a call would leave the watch's task stuck for good, so the loop runs in a
+    # thread of its own that the test gives up on instead of hanging with it.
+    outcome: list[Any] = []
+    loop = threading.Thread(
+        target=lambda: outcome.append(asyncio.run(main(), debug=True)), daemon=True
+    )
+    loop.start()
+    loop.join(30)
+    assert not loop.is_alive(), "the watch was never woken"
+    assert failures == [] and outcome == [[]]

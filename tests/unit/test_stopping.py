@@ -1,0 +1,144 @@
+"""Stopping fetching threads: which connections a stop shuts down, and when.
+
+A request's trace hook is driven by hand here, with the events httpcore sends, over a
+socket pair: the far end sees its peer shut down as an empty read. Each test runs the
+request in a thread of its own, bound to a signal as a fetching worker is.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any, Callable
+
+import httpx
+import pytest
+
+from extend_runs._stopping import BackgroundStopped, StopSignal, bind_stop_signal, sending
+
+TraceHook = Callable[[str, dict[str, Any]], None]
+
+
+class Stream:
+    """Stands in for httpcore's network stream over one end of a socket pair."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def get_extra_info(self, name: str) -> Any:
+        return self.sock if name == "socket" else None
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    ours, theirs = socket.socketpair()
+    theirs.settimeout(5)
+    with ours, theirs:
+        yield ours, theirs
+
+
+def was_shut(theirs: socket.socket) -> bool:
+    """Whether our end was shut down (the far end reads an end of file)."""
+    theirs.setblocking(False)
+    try:
+        return theirs.recv(1) == b""
+    except BlockingIOError:
+        return False
+
+
+def in_bound_thread(signal: StopSignal, body: Callable[[], None]) -> None:
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        bind_stop_signal(signal)
+        try:
+            body()
+        except BaseException as error:  # handed to the test's thread
+            failures.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive()
+    if failures:
+        raise failures[0]
+
+
+def request() -> httpx.Request:
+    return httpx.Request("GET", "http://127.0.0.1/processor_runs")
+
+
+@pytest.mark.parametrize("first", ["connect_tcp", "start_tls"])
+def test_a_stop_before_the_request_is_on_its_connection_shuts_it_once_it_is(
+    pair: tuple[socket.socket, socket.socket], first: str
+) -> None:
+    ours, theirs = pair
+    signal = StopSignal()
+    sent = request()
+
+    def body() -> None:
+        with sending(sent):
+            hook: TraceHook = sent.extensions["trace"]
+            hook(f"connection.{first}.complete", {"return_value": Stream(ours)})
+            signal.set()
+            assert not was_shut(theirs)  # not yet known to be HTTP/1.1
+            hook("http11.send_request_headers.started", {"request": None})
+            assert was_shut(theirs)
+        assert "trace" not in sent.extensions
+
+    in_bound_thread(signal, body)
+
+
+def test_a_stop_leaves_alone_a_connection_the_request_has_given_back(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    ours, theirs = pair
+    signal = StopSignal()
+    sent = request()
+
+    def body() -> None:
+        with sending(sent):
+            hook: TraceHook = sent.extensions["trace"]
+            hook("connection.connect_tcp.complete", {"return_value": Stream(ours)})
+            hook("http11.send_request_headers.started", {"request": None})
+            hook("http11.response_closed.started", {})
+            signal.set()  # the connection is back in the pool, maybe under another request
+        assert not was_shut(theirs)
+
+    in_bound_thread(signal, body)
+
+
+def test_an_http2_connection_is_never_shut(pair: tuple[socket.socket, socket.socket]) -> None:
+    ours, theirs = pair
+    signal = StopSignal()
+    sent = request()
+
+    def body() -> None:
+        with sending(sent):
+            hook: TraceHook = sent.extensions["trace"]
+            hook("connection.start_tls.complete", {"return_value": Stream(ours)})
+            hook("http2.send_request_headers.started", {"request": None})
+            signal.set()
+        assert not was_shut(theirs)
+
+    in_bound_thread(signal, body)
+
+
+def test_no_attempt_starts_once_the_signal_is_set() -> None:
+    signal = StopSignal()
+    signal.set()
+    sent = request()
+
+    def body() -> None:
+        with pytest.raises(BackgroundStopped), sending(sent):
+            raise AssertionError("the attempt started")  # pragma: no cover
+
+    in_bound_thread(signal, body)
+    assert "trace" not in sent.extensions
+
+
+def test_the_callers_own_thread_is_not_traced() -> None:
+    sent = request()
+    with sending(sent):
+        assert "trace" not in sent.extensions
