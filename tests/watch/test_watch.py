@@ -369,3 +369,59 @@ def test_aclose_from_another_event_loop_ends_the_wait_between_polls(
     loop.join(30)
     assert not loop.is_alive(), "the watch was never woken"
     assert failures == [] and outcome == [[]]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_dropped_connection_is_logged_and_survived(
+    fake: tuple[FakeExtend, str], caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    server, url = fake
+    settings = {"api_key": server.api_key, "base_url": url, "max_retries": 0}
+    server.fail_next(1, Fault.drop_connection())
+    created = server.create_run("PENDING")
+    since = datetime.fromisoformat(created["updatedAt"].replace("Z", "+00:00"))
+    with caplog.at_level(logging.WARNING, logger="extend_runs"):
+        if kind == "sync":
+            with Client(**settings) as client:  # type: ignore[arg-type]
+                run = next(iter(client.watch_processor_runs(since=since, interval=0.001)))
+        else:
+
+            async def first() -> Any:
+                async with AsyncClient(**settings) as client:  # type: ignore[arg-type]
+                    async for found in client.watch_processor_runs(since=since, interval=0.001):
+                        return found
+
+            run = asyncio.run(first())
+    assert run.id == created["id"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "onnection" in warnings[0]
+    assert server.api_key not in warnings[0]
+
+
+def test_a_watcher_used_as_a_context_manager_is_closed_on_leaving(
+    fake: tuple[FakeExtend, str],
+) -> None:
+    server, url = fake
+    with Client(api_key=server.api_key, base_url=url) as client:
+        with client.watch_processor_runs(status="FAILED", interval=30) as watcher:
+            assert watcher.interval == 30
+            described = repr(watcher)
+        assert list(watcher) == []  # closed: nothing more, and no request sent
+    assert server.requests == []
+    assert "'status': 'FAILED'" in described and "interval=30" in described
+    assert "not started" in described and server.api_key not in described
+
+
+def test_an_async_watcher_used_as_a_context_manager_is_closed_on_leaving(
+    fake: tuple[FakeExtend, str],
+) -> None:
+    server, url = fake
+
+    async def main() -> list[Any]:
+        async with AsyncClient(api_key=server.api_key, base_url=url) as client:
+            async with client.watch_processor_runs(interval=30) as watcher:
+                pass
+            return [run async for run in watcher]
+
+    assert asyncio.run(main()) == []
+    assert server.requests == []
