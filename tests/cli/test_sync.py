@@ -200,3 +200,45 @@ def test_repair_cuts_back_to_the_last_complete_line(
     assert repair_torn_tail(str(path)) == len(content) - len(kept)
     assert path.read_bytes() == kept
     assert repair_torn_tail(str(tmp_path / "missing.jsonl")) == 0
+
+
+GOOD_STATE = {
+    "version": 1,
+    "filters": {"status": "FAILED"},
+    "format": "jsonl",
+    "newestUpdatedAt": "2026-12-01T09:00:00+00:00",
+    "idsAtNewest": ["dpr_1"],
+}
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        ("not json {", "it is not JSON"),
+        ({**GOOD_STATE, "version": 99}, "it has version 99"),
+        ({**GOOD_STATE, "filters": ["status"]}, "its filters are not a mapping of strings"),
+        ({**GOOD_STATE, "idsAtNewest": "dpr_1"}, "its idsAtNewest are not a list of strings"),
+        ({**GOOD_STATE, "format": 3}, "its format is not a string"),
+        ({**GOOD_STATE, "newestUpdatedAt": "2026-12-01T09:00:00"}, "is not a sync state"),
+    ],
+)
+def test_a_damaged_state_file_is_refused_before_any_request_naming_what_is_wrong(
+    changing: ServedFake, tmp_path: Path, damage: Any, said: str
+) -> None:
+    from extend_runs.cli._sync import STATE_VERSION
+
+    assert GOOD_STATE["version"] == STATE_VERSION
+    state = tmp_path / "state.json"
+    state.write_text(damage if isinstance(damage, str) else json.dumps(damage))
+    changing.fake.clear_requests()
+    result = sync(changing, tmp_path, "--status", "FAILED")
+    assert result.exit_code == 2
+    assert str(state) in result.stderr and said in result.stderr
+    assert changing.queries == []
+    assert state.read_text() == (damage if isinstance(damage, str) else json.dumps(damage))
+
+
+def test_the_undamaged_state_of_those_cases_is_taken(changing: ServedFake, tmp_path: Path) -> None:
+    (tmp_path / "state.json").write_text(json.dumps(GOOD_STATE))
+    result = sync(changing, tmp_path, "--status", "FAILED")
+    assert result.exit_code == 0, result.stderr
