@@ -51,8 +51,9 @@ if TYPE_CHECKING:
 PartitionBy = Literal["status", "processor_type", "source"]
 """A field a listing can be split on: every value of it is listed concurrently."""
 
-PartitionByLike = Union[PartitionBy, tuple[PartitionBy, ...]]
-"""One field, or a tuple of fields (one partition per combination of their values)."""
+PartitionByLike = Union[PartitionBy, tuple[PartitionBy, ...], Literal["auto"]]
+"""One field, or a tuple of fields (one partition per combination of their values), or
+``"auto"`` (by status, splitting by source the statuses that would outlast the budget)."""
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -380,7 +381,7 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             updated_since=updated_since,
             updated_before=updated_before,
         )
-        return self._pager(Listing(spec, start), plan, progress)
+        return self._pager(Listing(spec, start, self.max_requests_per_second), plan, progress)
 
     def watch_processor_runs(
         self,

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncFetcher", "AutoAhead", "FetchPlan", "SyncFetcher"]
 
-Receive = Callable[[int, Optional[str], "ProcessorRunsPage"], None]
+Receive = Callable[[int, Optional[str], "ProcessorRunsPage", float], None]
+"""Hands a lane's page, the cursor that fetched it and the seconds it took to the listing."""
 Ahead = Union[bool, Literal["auto"]]
 
 
@@ -136,7 +137,7 @@ class SyncFetcher:
                 token, (page, took) = request[0], self._get_page(request[1])
             if self._adapts:
                 auto.request_took(took)
-            self._receive(lane, token, page)
+            self._receive(lane, token, page, took)
             if auto.on:
                 self._start(lane)
         auto.caller_left()
@@ -212,7 +213,7 @@ class AsyncFetcher:
                 token, (page, took) = request[0], await self._timed(request[1])
             if self._adapts:
                 auto.request_took(took)
-            self._receive(lane, token, page)
+            self._receive(lane, token, page, took)
             if auto.on:
                 self._start(lane)
         auto.caller_left()
