@@ -351,6 +351,11 @@ class Listing:
         current = state.lanes[lane]
         if current.finished:
             return None
+        if state.phase < _SETTLED and current.batched < current.end:
+            # Not fetched ahead while ``partition_by="auto"`` plans: the requests in flight
+            # are bounded, and the probes and new partitions must not queue behind pages
+            # that are not needed yet.
+            return None
         limit = self.spec.limit
         if limit is not None:
             # A lane holding as many runs not yet handed out as the limit still allows
