@@ -123,9 +123,10 @@ class SyncFetcher:
         """Get the next page of each of ``lanes`` into the listing."""
         auto = self._auto
         auto.caller_arrived()
-        for lane in lanes:
-            if auto.on:
+        if auto.on:
+            for lane in lanes:
                 self._start(lane)
+            self._start_idle()
         for lane in lanes:
             entry = self._pending.pop(lane, None)
             if entry is not None:
@@ -141,6 +142,14 @@ class SyncFetcher:
             if auto.on:
                 self._start(lane)
         auto.caller_left()
+
+    def _start_idle(self) -> None:
+        """Fetch ahead for the lanes with nothing in flight: lanes the listing held back
+        (``partition_by="auto"`` planning) or added since. After the wanted ones, so those
+        come first."""
+        for lane in range(self._listing.lane_count):
+            if lane not in self._pending:
+                self._start(lane)
 
     def _start(self, lane: int) -> None:
         request = self._listing.request(lane)
@@ -199,9 +208,10 @@ class AsyncFetcher:
         """Get the next page of each of ``lanes`` into the listing."""
         auto = self._auto
         auto.caller_arrived()
-        for lane in lanes:
-            if auto.on:
+        if auto.on:
+            for lane in lanes:
                 self._start(lane)
+            self._start_idle()
         for lane in lanes:
             entry = self._pending.pop(lane, None)
             if entry is not None:
@@ -227,6 +237,12 @@ class AsyncFetcher:
         assert self._slots is not None
         async with self._slots:
             return await self._timed(query)
+
+    def _start_idle(self) -> None:
+        """As :meth:`SyncFetcher._start_idle`."""
+        for lane in range(self._listing.lane_count):
+            if lane not in self._pending:
+                self._start(lane)
 
     def _start(self, lane: int) -> None:
         import asyncio

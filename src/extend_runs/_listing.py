@@ -351,10 +351,11 @@ class Listing:
         current = state.lanes[lane]
         if current.finished:
             return None
-        if state.phase < _SETTLED and current.batched < current.end:
+        if state.phase < _SETTLED and current.batched < current.end and self._held(current):
             # Not fetched ahead while ``partition_by="auto"`` plans: the requests in flight
             # are bounded, and the probes and new partitions must not queue behind pages
-            # that are not needed yet.
+            # that are not needed yet. Once the probes are out, only the lanes they probe
+            # wait.
             return None
         limit = self.spec.limit
         if limit is not None:
@@ -623,6 +624,13 @@ class Listing:
             else:
                 end = _first(runs, key, lambda t: t >= far)
         return min(begin, end), end, end < len(runs)
+
+    def _held(self, lane: _Lane) -> bool:
+        """Whether a lane waits for the plan before fetching ahead (see :meth:`request`)."""
+        state = self._state
+        if state.phase == 0:
+            return True
+        return any(other.probe and other.values == lane.values for other in state.lanes)
 
     def _edges(
         self, lane: _Lane, runs: list[ProcessorRunSummary], begin: int, end: int, crossed: bool
