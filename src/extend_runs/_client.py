@@ -314,7 +314,11 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
                 combinable with a filter on the same field, nor with ``next_page_token``.
                 Runs whose value is none of the SDK's known values (or, for
                 ``processor_type``, runs without a type) are in no partition. The
-                partitions back off together on a 429.
+                partitions back off together on a 429. ``"auto"``: one partition per
+                status, and a status that would take longer than the request budget
+                needs for the whole listing (``max_requests_per_second``, else the API's
+                10 a second) is split by source, at a cut, after its first page; see
+                the "Listing faster" page of the docs.
             max_concurrency: Requests a partitioned listing keeps in flight at most
                 (default 5).
             resume_from: A :attr:`~ProcessorRunPager.checkpoint` of an earlier listing
