@@ -20,6 +20,7 @@ import hashlib
 import json
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Optional
 
 __all__ = ["Checkpoint", "LanePosition", "LaneShape", "WatchPoint", "fingerprint"]
@@ -172,8 +173,11 @@ def _shape(value: Any) -> LaneShape:
     pairs = tuple((wire, each) for wire, each in values)
     if not all(isinstance(part, str) for pair in pairs for part in pair):
         raise TypeError("not a partition")
-    if not all(edge is None or isinstance(edge, str) for edge in (after, upto)):
-        raise TypeError("not a partition edge")
+    for edge in (after, upto):
+        if edge is not None and (
+            not isinstance(edge, str) or datetime.fromisoformat(edge).tzinfo is None
+        ):
+            raise ValueError("not a partition edge")
     return LaneShape(pairs, after, upto)
 
 

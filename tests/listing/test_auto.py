@@ -324,6 +324,10 @@ def test_a_checkpoint_naming_a_partition_auto_never_lists_is_refused() -> None:
         "c2.",
         "c2.bm90IGpzb24",
         Checkpoint("x", 0, ((None, 0),), (LaneShape((("status", "FAILED"),)),)).encode()[:-4],
+        Checkpoint("x", 0, ((None, 0),), (LaneShape((), "yesterday"),)).encode(),
+        Checkpoint("x", 0, ((None, 0),), (LaneShape((), None, "2026-01-01T00:00:00"),)).encode(),
+        Checkpoint("x", 0, ((None, 0), None), (LaneShape(()),)).encode(),
+        Checkpoint("x", 0, ((None, 0),), (LaneShape(((1, 2),)),)).encode(),  # type: ignore[arg-type]
     ],
 )
 def test_a_damaged_c2_checkpoint_is_refused(text: str) -> None:
