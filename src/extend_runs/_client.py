@@ -385,7 +385,8 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
             updated_since=updated_since,
             updated_before=updated_before,
         )
-        return self._pager(Listing(spec, start, self.max_requests_per_second), plan, progress)
+        listing = Listing(spec, start, self.max_requests_per_second, plan.workers)
+        return self._pager(listing, plan, progress)
 
     def watch_processor_runs(
         self,

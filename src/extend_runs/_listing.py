@@ -275,15 +275,21 @@ class Listing:
         start: where to start: a decoded checkpoint, or ``None`` for the beginning (the
             params' ``next_page_token`` for a plain listing).
         budget: requests per second the listing may use (``max_requests_per_second``);
-            ``None``: the API's own budget. Only ``partition_by="auto"`` plans with it.
+            ``None``: the API's own budget. Only ``partition_by="auto"`` plans with it...
+        in_flight: ...and with the requests it may have under way at once.
     """
 
     def __init__(
-        self, spec: ListingSpec, start: Optional[Checkpoint] = None, budget: Optional[float] = None
+        self,
+        spec: ListingSpec,
+        start: Optional[Checkpoint] = None,
+        budget: Optional[float] = None,
+        in_flight: Optional[int] = None,
     ) -> None:
         self.spec = spec
         self.fingerprint = spec.fingerprint()
         self.budget = API_REQUESTS_PER_SECOND if budget is None else budget
+        self.in_flight = in_flight
         handed_out = 0 if start is None else start.handed_out
         self._remaining_at_start = None if spec.limit is None else spec.limit - handed_out
         base = spec.base_query()
@@ -351,11 +357,7 @@ class Listing:
         current = state.lanes[lane]
         if current.finished:
             return None
-        if state.phase < _SETTLED and current.batched < current.end and self._held(current):
-            # Not fetched ahead while ``partition_by="auto"`` plans: the requests in flight
-            # are bounded, and the probes and new partitions must not queue behind pages
-            # that are not needed yet. Once the probes are out, only the lanes they probe
-            # wait.
+        if state.phase < _SETTLED and current.batched < current.end and self._held(lane):
             return None
         limit = self.spec.limit
         if limit is not None:
@@ -625,12 +627,22 @@ class Listing:
                 end = _first(runs, key, lambda t: t >= far)
         return min(begin, end), end, end < len(runs)
 
-    def _held(self, lane: _Lane) -> bool:
-        """Whether a lane waits for the plan before fetching ahead (see :meth:`request`)."""
+    def _held(self, lane: int) -> bool:
+        """Whether a lane waits for ``partition_by="auto"``'s plan before fetching ahead.
+
+        The requests in flight are bounded, and the probes and the new partitions' first
+        pages must not queue behind pages that are not needed yet (a slow body could hold
+        them for as long as it trickles). So no lane fetches ahead before the probes are
+        asked for; once they are (and go first), all but one of the requests that may be
+        in flight can fetch ahead, which leaves one for the new partitions.
+        """
         state = self._state
         if state.phase == 0:
             return True
-        return any(other.probe and other.values == lane.values for other in state.lanes)
+        if self.in_flight is None:
+            return False
+        ahead = [i for i, each in enumerate(state.lanes) if not each.probe and not each.finished]
+        return lane not in ahead[: self.in_flight - 1]
 
     def _edges(
         self, lane: _Lane, runs: list[ProcessorRunSummary], begin: int, end: int, crossed: bool
@@ -663,7 +675,7 @@ class Listing:
             if any(not lane.finished and lane.sample is None for lane in lanes):
                 return state
             estimates = self._estimates(lanes, {})
-            candidates = auto_splits(estimates, self.budget, self._split_cost, probing=True)
+            candidates = auto_splits(estimates, self.budget, self._split_cost, True, self.in_flight)
             if not candidates:
                 return state._replace(phase=_SETTLED)
             probes = tuple(_fresh(None, values=lanes[i].values, probe=True) for i in candidates)
@@ -675,7 +687,7 @@ class Listing:
             if lane.probe and lane.page is not None and lane.page.processor_runs:
                 far[lane.values] = self._key(lane.page.processor_runs[0])
         estimates = self._estimates(lanes, far)
-        chosen = auto_splits(estimates, self.budget, self._split_cost, probing=False)
+        chosen = auto_splits(estimates, self.budget, self._split_cost, False, self.in_flight)
         return state._replace(lanes=self._split(lanes, chosen), phase=_SETTLED)
 
     def _estimates(
@@ -913,9 +925,27 @@ class Estimate(NamedTuple):
 MIN_PAGE_SPAN = 0.001
 """Seconds: the least sort-key span a page is taken to cover (a page of ties spans 0)."""
 
+PLANNING_ROUND_TRIPS = 2
+"""Round trips before the new partitions of a split bring runs: the probe, then their
+first pages."""
+
+LARGEST_PART = 0.5
+"""The share of a split partition's pages its largest new partition is taken to hold
+(the API gives no counts; half is a cautious guess for the largest source)."""
+
+
+def split_chain(pages: float) -> float:
+    """Round trips until a partition of ``pages`` pages, split, is listed: the planning,
+    then the chain of its largest new partition."""
+    return PLANNING_ROUND_TRIPS + pages * LARGEST_PART
+
 
 def auto_splits(
-    estimates: Sequence[Optional[Estimate]], budget: float, cost: int, probing: bool
+    estimates: Sequence[Optional[Estimate]],
+    budget: float,
+    cost: int,
+    probing: bool,
+    in_flight: Optional[int] = None,
 ) -> list[int]:
     """The partitions ``partition_by="auto"`` splits (or, ``probing``, probes first).
 
@@ -923,11 +953,17 @@ def auto_splits(
     takes ``pages x latency`` however many requests may be in flight. The whole listing
     takes at least ``all pages / budget``. Splitting a partition shortens its chain but
     adds ``cost`` requests (``k``: one per new sub-partition, plus one that the split
-    partition may read past its cut). So a partition is split when its chain would outlast the
-    budget's time for every page, the added ones included::
+    partition may read past its cut). So a partition is split when its chain would outlast
+    both the budget's time for every page, the added ones included, and the time its
+    split takes to list it (:func:`split_chain`: two round trips of planning, then half
+    its pages)::
 
-        pages x latency > (all pages + k) / budget
+        pages x latency > max((all pages + k) / budget, (2 + pages / 2) x latency)
 
+    The second term means a partition of 4 pages or fewer is never split.
+
+    ``budget`` is requests per second, no more than ``in_flight / latency`` when at most
+    ``in_flight`` requests may be under way at once (``max_concurrency``).
     ``latency`` is the fastest first page (the others may have waited for the budget);
     ``pages`` is the partition's key span (first page to its far end, one probe request
     per partition) over the span of its first page. Partitions not probed are taken to
@@ -951,6 +987,8 @@ def auto_splits(
     rates = {i: e.runs / max(e.page_span, MIN_PAGE_SPAN) for i, e in known if not e.done}
     if not rates or latency <= 0:
         return []
+    if in_flight is not None:
+        budget = min(budget, in_flight / latency)
     total_rate = sum(rates.values())
     share = {i: rate / total_rate for i, rate in rates.items()}
     candidates = [i for i in rates if share[i] * latency * budget > 1]
@@ -974,7 +1012,8 @@ def auto_splits(
     extra = 0
     for i in sorted(probed, key=chains.__getitem__, reverse=True):
         added = extra + cost
-        if chains[i] * latency <= (total + added) / budget:
+        after_split = max((total + added) / budget, split_chain(chains[i]) * latency)
+        if chains[i] * latency <= after_split:
             break
         extra = added
         split.append(i)

@@ -27,16 +27,16 @@ MODES: dict[str, dict[str, Any]] = {
     "prefetch": {"prefetch": True},
     "status": {"partition_by": "status"},
     "status+source": {"partition_by": ("status", "source")},
-    "auto": {"partition_by": "auto"},
+    "auto": {"partition_by": "auto", "max_concurrency": 64},
 }
 """Each kind of listing, as the keyword arguments that ask for it."""
 
 CLIENT_SETTINGS: dict[str, dict[str, Any]] = {"auto": {"max_requests_per_second": 1e9}}
-"""Client settings a mode is tested with. ``"auto"`` gets a budget so large that every
-status with a second page is split by source (on loopback pages take about a
-millisecond, far less than the budget would need to outlast them): the hardest case,
-with a cut in each of those statuses, sub-partitions that skip what their parent keeps
-and checkpoints that record all of it."""
+"""Client settings a mode is tested with. ``"auto"`` gets a budget (and, above, requests
+in flight) so large that every status with a second page is split by source (on
+loopback pages take about a millisecond, far less than the budget would need to outlast
+them): the hardest case, with a cut in each of those statuses, sub-partitions that skip
+what their parent keeps and checkpoints that record all of it."""
 
 PARTITIONED = ("status", "status+source", "auto")
 

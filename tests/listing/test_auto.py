@@ -401,3 +401,22 @@ def test_auto_with_both_fields_filtered_is_one_listing(realistic: FakeExtend) ->
         run["id"] for run in realistic.runs(status="FAILED", source="API")
     ]
     assert pager.checkpoint.startswith("c2.")
+
+
+def test_a_partition_of_four_pages_or_fewer_is_never_split() -> None:
+    # Its split would take two round trips to plan and then half its pages: no faster.
+    four = estimate(100, 60.0, 180.0)  # 1 + 180 / 60 = 4 pages
+    five = estimate(100, 60.0, 240.0)
+    tiny = estimate(1, 6_000.0, 6_000.0)  # the rest of the listing, barely any runs
+    assert auto_splits([four, tiny], 1e9, SOURCES + 1, probing=False) == []
+    assert auto_splits([five, tiny], 1e9, SOURCES + 1, probing=False) == [0]
+
+
+def test_the_requests_in_flight_bound_the_budget() -> None:
+    # At 1 s a page, 5 requests in flight serve 5 a second, not the budget's 10.
+    big = Estimate(False, 100, 60.0, 600.0, 1.0)
+    rest = Estimate(False, 100, 150.0, 600.0, 1.0)
+    both = [big, rest]
+    assert auto_splits(both, BUDGET, SOURCES + 1, probing=False) == [0, 1]
+    assert auto_splits(both, BUDGET, SOURCES + 1, probing=False, in_flight=5) == [0]
+    assert auto_splits(both, BUDGET, SOURCES + 1, probing=False, in_flight=1) == []

@@ -110,6 +110,7 @@ def test_a_window_on_an_auto_listing_that_splits_resumes_exactly(
         "sort_dir": sort_dir,
         "max_page_size": 20,
         "partition_by": "auto",
+        "max_concurrency": 64,
         **window_kwargs(prefix, since, before),
     }
     fast = client(fake, max_requests_per_second=1e9)
