@@ -16,9 +16,10 @@ import pytest
 
 from extend_runs import ProcessorRunsPage, ProcessorRunSummary
 from extend_runs._checkpoint import Checkpoint, LaneShape
-from extend_runs._listing import MIN_PAGE_SPAN, Estimate, Listing, auto_splits
+from extend_runs._listing import Listing
 from extend_runs._models import ListProcessorRunsParams
 from extend_runs._plan import plan_listing
+from extend_runs._splitting import MIN_PAGE_SPAN, Estimate, auto_splits
 from extend_runs.testing import FakeExtend
 
 from .drive import Driver, assert_same_listing, out_of_order
