@@ -66,16 +66,17 @@ def test_a_partitioned_listing_holds_every_run_whatever_the_tie_order(
     assert_same_listing(merged, expected, mode, sort_by, sort_dir)
 
 
+@pytest.mark.parametrize("mode", ["status", "auto"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_a_partition_served_out_of_order_raises_instead_of_dropping_runs(
-    hostile: tuple[HostileServer, str], kind: str
+    hostile: tuple[HostileServer, str], kind: str, mode: str
 ) -> None:
     server, base_url = hostile
     server.disorder = ("status", "FAILED")  # the FAILED partition comes back ascending
     failed = server.expected(status="FAILED")
     assert failed[0]["updatedAt"] < failed[-1]["updatedAt"]  # really out of order
     with pytest.raises(APIResponseValidationError):
-        collect(kind, base_url, max_page_size=50, partition_by="status")
+        collect(kind, base_url, CLIENT_SETTINGS.get(mode), max_page_size=50, **MODES[mode])
 
 
 def test_the_hostile_server_really_breaks_ties_otherwise(
