@@ -6,7 +6,10 @@ all (so ``limit`` counts across resumptions), and a fingerprint of what was list
 filters, sort, partitioning and window), so that it cannot resume a different listing.
 
 The string is ``c1.`` followed by zlib-compressed JSON in URL-safe base64: its alphabet
-is ``[A-Za-z0-9_.=-]``.
+is ``[A-Za-z0-9_.=-]``. A listing whose partitions change as it goes
+(``partition_by="auto"``) writes ``c2.``: each partition also records the filters that
+select it and its edges (the sort keys past which it skips or stops), and whether the
+listing has settled its partitions. Both versions load.
 """
 
 from __future__ import annotations
@@ -17,15 +20,29 @@ import hashlib
 import json
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Optional
 
-__all__ = ["Checkpoint", "LanePosition", "WatchPoint", "fingerprint"]
+__all__ = ["Checkpoint", "LanePosition", "LaneShape", "WatchPoint", "fingerprint"]
 
 _PREFIX = "c1."
+_SHAPED_PREFIX = "c2."
 _WATCH_PREFIX = "w1."
 
 LanePosition = Optional[tuple[Optional[str], int]]
 """One partition: ``(cursor of its page, runs of that page consumed)``, ``None`` when done."""
+
+
+@dataclass(frozen=True)
+class LaneShape:
+    """What one partition of a ``c2.`` checkpoint lists (its position is kept beside it)."""
+
+    values: tuple[tuple[str, str], ...]
+    """The partition's filters, as (wire name, value) pairs."""
+    after: Optional[str] = None
+    """ISO-8601 sort key: the partition skips runs not strictly after it in the order."""
+    upto: Optional[str] = None
+    """ISO-8601 sort key: the partition ends at its first run strictly after it."""
 
 
 def fingerprint(identity: dict[str, Any]) -> str:
@@ -44,30 +61,43 @@ class Checkpoint:
     """Runs handed out in all, across the listing and its earlier resumptions."""
     lanes: tuple[LanePosition, ...]
     """One position per partition, in the listing's partition order (one for a plain one)."""
+    shapes: Optional[tuple[LaneShape, ...]] = None
+    """For a listing whose partitions change (``c2.``): what each partition lists."""
+    settled: bool = True
+    """For ``c2.``: the listing has decided which partitions to split."""
 
     def encode(self) -> str:
         """The checkpoint as an opaque string over ``[A-Za-z0-9_.=-]``."""
-        body = {
-            "f": self.fingerprint,
-            "n": self.handed_out,
-            "l": [None if lane is None else [lane[0], lane[1]] for lane in self.lanes],
-        }
-        return _pack(_PREFIX, body)
+        positions = [None if lane is None else [lane[0], lane[1]] for lane in self.lanes]
+        body: dict[str, Any] = {"f": self.fingerprint, "n": self.handed_out, "l": positions}
+        if self.shapes is None:
+            return _pack(_PREFIX, body)
+        body["s"] = [[[list(pair) for pair in s.values], s.after, s.upto] for s in self.shapes]
+        body["d"] = self.settled
+        return _pack(_SHAPED_PREFIX, body)
 
     @classmethod
     def decode(cls, text: object) -> Checkpoint:
-        """Read a checkpoint string; :class:`ValueError` if it is not one."""
+        """Read a checkpoint string (``c1.`` or ``c2.``); :class:`ValueError` if it is not one."""
         problem = "resume_from must be a checkpoint string such as pager.checkpoint"
-        body = _unpack(_PREFIX, text, problem)
+        shaped = isinstance(text, str) and text.startswith(_SHAPED_PREFIX)
+        body = _unpack(_SHAPED_PREFIX if shaped else _PREFIX, text, problem)
         try:
             lanes = tuple(_lane(lane) for lane in body["l"])
             handed_out = body["n"]
             mark = body["f"]
+            shapes = tuple(_shape(shape) for shape in body["s"]) if shaped else None
+            settled = body["d"] if shaped else True
         except (ValueError, KeyError, TypeError):
             raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one") from None
-        if not _is_count(handed_out) or not isinstance(mark, str):
+        if (
+            not _is_count(handed_out)
+            or not isinstance(mark, str)
+            or not isinstance(settled, bool)
+            or (shapes is not None and len(shapes) != len(lanes))
+        ):
             raise ValueError(f"{problem}; {_shown(str(text))} is damaged or not one")
-        return cls(mark, handed_out, lanes)
+        return cls(mark, handed_out, lanes, shapes, settled)
 
 
 @dataclass(frozen=True)
@@ -140,6 +170,19 @@ def _lane(value: Any) -> LanePosition:
 def _is_count(value: Any) -> bool:
     """A whole number of runs: ``true`` and ``false`` are JSON's, not counts."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _shape(value: Any) -> LaneShape:
+    values, after, upto = value
+    pairs = tuple((wire, each) for wire, each in values)
+    if not all(isinstance(part, str) for pair in pairs for part in pair):
+        raise TypeError("not a partition")
+    for edge in (after, upto):
+        if edge is not None and (
+            not isinstance(edge, str) or datetime.fromisoformat(edge).tzinfo is None
+        ):
+            raise ValueError("not a partition edge")
+    return LaneShape(pairs, after, upto)
 
 
 def _shown(text: str) -> str:

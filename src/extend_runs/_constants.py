@@ -59,3 +59,7 @@ AUTO_AHEAD_MARGIN = 0.002
 WHOLE_LISTING_PAGE_SIZE = 1000
 """Runs per request asked for by calls that consume a whole listing (``to_pandas()``,
 ``to_dicts()``) when no ``max_page_size`` was given: one request instead of a hundred."""
+
+API_REQUESTS_PER_SECOND = 10.0
+"""Requests per second the API allows on its smallest plan (pay-as-you-go, GET): the
+budget ``partition_by="auto"`` plans for when ``max_requests_per_second`` is not set."""

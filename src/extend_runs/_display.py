@@ -8,6 +8,7 @@ from the server or from the caller is HTML-escaped.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from html import escape
 from operator import attrgetter
@@ -62,9 +63,8 @@ class ListingTally:
         self.by_status: Counter[str] = Counter()
         self.preview: list[Run] = []
 
-    def add(self, page: Page, used: Optional[int] = None) -> None:
-        """Count a fetched page, or only its first ``used`` runs (the rest past a limit)."""
-        runs = page.processor_runs if used is None else page.processor_runs[:used]
+    def add(self, runs: Sequence[Run]) -> None:
+        """Count a fetched page by the runs of it that joined the listing."""
         self.pages += 1
         self.runs += len(runs)
         self.by_status.update(map(_status_of, runs))

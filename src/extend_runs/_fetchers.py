@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncFetcher", "AutoAhead", "FetchPlan", "SyncFetcher"]
 
-Receive = Callable[[int, Optional[str], "ProcessorRunsPage"], None]
+Receive = Callable[[int, Optional[str], "ProcessorRunsPage", float], None]
+"""Hands a lane's page, the cursor that fetched it and the seconds it took to the listing."""
 Ahead = Union[bool, Literal["auto"], None]
 
 
@@ -133,9 +134,10 @@ class SyncFetcher:
         """Get the next page of each of ``lanes`` into the listing."""
         auto = self._auto
         auto.caller_arrived()
-        for lane in lanes:
-            if auto.on:
+        if auto.on:
+            for lane in lanes:
                 self._start(lane)
+            self._start_idle()
         for lane in lanes:
             entry = self._pending.pop(lane, None)
             if entry is not None:
@@ -147,10 +149,18 @@ class SyncFetcher:
                 token, (page, took) = request[0], self._get_page(request[1])
             if self._adapts:
                 auto.request_took(took)
-            self._receive(lane, token, page)
+            self._receive(lane, token, page, took)
             if auto.on:
                 self._start(lane)
         auto.caller_left()
+
+    def _start_idle(self) -> None:
+        """Fetch ahead for the lanes with nothing in flight: lanes the listing held back
+        (``partition_by="auto"`` planning) or added since. After the wanted ones, so those
+        come first."""
+        for lane in range(self._listing.lane_count):
+            if lane not in self._pending:
+                self._start(lane)
 
     def _start(self, lane: int) -> None:
         request = self._listing.request(lane)
@@ -209,9 +219,10 @@ class AsyncFetcher:
         """Get the next page of each of ``lanes`` into the listing."""
         auto = self._auto
         auto.caller_arrived()
-        for lane in lanes:
-            if auto.on:
+        if auto.on:
+            for lane in lanes:
                 self._start(lane)
+            self._start_idle()
         for lane in lanes:
             entry = self._pending.pop(lane, None)
             if entry is not None:
@@ -223,7 +234,7 @@ class AsyncFetcher:
                 token, (page, took) = request[0], await self._timed(request[1])
             if self._adapts:
                 auto.request_took(took)
-            self._receive(lane, token, page)
+            self._receive(lane, token, page, took)
             if auto.on:
                 self._start(lane)
         auto.caller_left()
@@ -237,6 +248,12 @@ class AsyncFetcher:
         assert self._slots is not None
         async with self._slots:
             return await self._timed(query)
+
+    def _start_idle(self) -> None:
+        """As :meth:`SyncFetcher._start_idle`."""
+        for lane in range(self._listing.lane_count):
+            if lane not in self._pending:
+                self._start(lane)
 
     def _start(self, lane: int) -> None:
         import asyncio

@@ -7,6 +7,11 @@ takes pages in (:meth:`Listing.accept`), and forms the next hand-out (:meth:`Lis
 a plain listing's page as it came, or the runs of several partitions merged in the
 requested order. The drivers in ``_pagination`` only fetch what it asks for.
 
+With ``partition_by="auto"`` the lanes change as the listing goes: once every status has
+its first page, the engine asks for probes of the far ends of the large ones, and cuts
+those that ``_splitting`` says pay into a lane that stops at the cut and one lane per
+source that skips what is not past it (per-lane edges, like a window's).
+
 Two rules make a listing lossless however it is interrupted:
 
 - Every change of state is one assignment of a new immutable :class:`_State`, so an
@@ -24,12 +29,15 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice, product
 from operator import attrgetter, ge, le, length_hint
+from operator import gt as operator_gt
+from operator import lt as operator_lt
 from typing import TYPE_CHECKING, Any, Callable, Literal, NamedTuple, Optional, Union, cast
 
-from ._checkpoint import Checkpoint, LanePosition, fingerprint
-from ._constants import MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LENGTH
+from ._checkpoint import Checkpoint, LanePosition, LaneShape, fingerprint
+from ._constants import API_REQUESTS_PER_SECOND, MAX_PAGE_SIZE, MAX_PAGE_TOKEN_LENGTH
 from ._exceptions import APIResponseValidationError
 from ._models import (
     ListProcessorRunsParams,
@@ -39,13 +47,12 @@ from ._models import (
     SortBy,
     SortDir,
 )
+from ._splitting import Estimate, auto_splits
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from ._models import ProcessorRunsPage, ProcessorRunSummary
 
-__all__ = ["PARTITION_FIELDS", "Listing", "ListingSpec", "Window"]
+__all__ = ["AUTO_FIELDS", "PARTITION_FIELDS", "Listing", "ListingSpec", "Window"]
 
 PARTITION_FIELDS: dict[str, tuple[str, Any]] = {
     "status": ("status", ProcessorRunStatus),
@@ -54,9 +61,15 @@ PARTITION_FIELDS: dict[str, tuple[str, Any]] = {
 }
 """The fields a listing can be partitioned by: their wire name and the enum of their values."""
 
+AUTO_FIELDS = ("status", "source")
+"""``partition_by="auto"``: one partition per value of the first of these not filtered on;
+a partition that would outlast the request budget is split by the next."""
+
 HandoutKind = Literal["runs", "page", "chunk"]
 """How the caller takes runs: one by one, as whole pages, or as lists of what is loaded."""
 PartitionLabel = Union[str, tuple[str, ...], None]
+Values = tuple[tuple[str, str], ...]
+"""A partition's filters: (wire name, value) pairs."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +96,10 @@ class ListingSpec:
     partition_by: tuple[str, ...] = ()
     limit: Optional[int] = None
     window: Optional[Window] = None
+    auto: bool = False
+    """``partition_by="auto"``: the partitions of ``partition_by`` to start with..."""
+    split_by: Optional[str] = None
+    """...and the field a partition that would outlast the budget is split by."""
 
     @property
     def sort_field(self) -> str:
@@ -106,9 +123,8 @@ class ListingSpec:
         query.setdefault("sortBy", SortBy.UPDATED_AT.value)
         query.setdefault("sortDir", SortDir.DESC.value)
         window = None if self.window is None else self.window.identity()
-        return fingerprint(
-            {"query": query, "partition_by": list(self.partition_by), "window": window}
-        )
+        partition_by: Any = "auto" if self.auto else list(self.partition_by)
+        return fingerprint({"query": query, "partition_by": partition_by, "window": window})
 
     def lanes(self) -> list[tuple[PartitionLabel, dict[str, Any]]]:
         """Each partition's label and the filters that select it (one unlabelled lane if none)."""
@@ -143,10 +159,37 @@ class _Lane(NamedTuple):
     """How many pages this lane has taken in (numbers the cursors it has seen)."""
     last_key: Any
     """The order key of this lane's last run so far, to check the next page against."""
+    values: Values = ()
+    """The filters that select this partition."""
+    after: Any = None
+    """Runs not strictly after this key (in the listing's order) are skipped: a sub-lane
+    of a split lists only what its parent does not."""
+    upto: Any = None
+    """The lane ends at its first run strictly after this key: a lane that was split."""
+    probe: bool = False
+    """Not a partition: one request for the far end of the partition ``values``."""
+    sample: Optional[tuple[Any, Any, int, float]] = None
+    """Of the first page taken in since the start: its first and last keys, its runs and
+    the seconds it took; what ``partition_by="auto"`` estimates a partition's size from."""
 
     @property
     def fetch_token(self) -> Optional[str]:
         return self.token if self.page is None else self.next_token
+
+    @property
+    def label(self) -> PartitionLabel:
+        if not self.values:
+            return None
+        return self.values[0][1] if len(self.values) == 1 else tuple(v for _, v in self.values)
+
+
+def _fresh(token: Optional[str], skip: int = 0, **shape: Any) -> _Lane:
+    """A lane that has taken in no page yet: it starts at ``token``."""
+    return _Lane(None, token, 0, 0, token, False, skip, 0, None, **shape)
+
+
+def _done(**shape: Any) -> _Lane:
+    return _Lane(None, None, 0, 0, None, True, 0, 0, None, **shape)
 
 
 class _Handout:
@@ -220,9 +263,15 @@ class _Handout:
         )
 
 
+_SETTLED = 2
+"""The phases of ``partition_by="auto"``: sampling each partition's first page (0),
+waiting for the probes of the far ends (1), settled (2: nothing more is split)."""
+
+
 class _State(NamedTuple):
     lanes: tuple[_Lane, ...]
     handout: _Handout
+    phase: int = _SETTLED
 
 
 class Listing:
@@ -232,6 +281,9 @@ class Listing:
         spec: what is listed.
         start: where to start: a decoded checkpoint, or ``None`` for the beginning (the
             params' ``next_page_token`` for a plain listing).
+        budget: requests per second the listing may use (``max_requests_per_second``);
+            ``None``: the API's own budget. Only ``partition_by="auto"`` plans with it...
+        in_flight: ...and with the requests it may have under way at once.
         secret: the API key, redacted from the cursors this listing's errors quote.
     """
 
@@ -239,54 +291,84 @@ class Listing:
         self,
         spec: ListingSpec,
         start: Optional[Checkpoint] = None,
+        budget: Optional[float] = None,
+        in_flight: Optional[int] = None,
         *,
         secret: Optional[str] = None,
     ) -> None:
         self.spec = spec
         self._secret = secret
         self.fingerprint = spec.fingerprint()
-        lanes = spec.lanes()
-        self.labels: list[PartitionLabel] = [label for label, _ in lanes]
+        self.budget = API_REQUESTS_PER_SECOND if budget is None else budget
+        self.in_flight = in_flight
         handed_out = 0 if start is None else start.handed_out
         self._remaining_at_start = None if spec.limit is None else spec.limit - handed_out
         base = spec.base_query()
         if self._remaining_at_start is not None and spec.params.max_page_size is None:
             # Ask for no more runs a page than the limit still needs (up to the API's most).
             base["maxPageSize"] = max(1, min(self._remaining_at_start, MAX_PAGE_SIZE))
-        self._queries = [{**base, **values} for _, values in lanes]
-        positions: Sequence[LanePosition]
-        if start is None:
-            positions = [(spec.params.next_page_token, 0)] * len(lanes)
-        else:
-            positions = start.lanes
+        self._base = base
         self._key: Callable[[ProcessorRunSummary], Any] = attrgetter(spec.sort_field)
         self._descending = spec.descending
-        self._checks_order = len(lanes) > 1 or spec.window is not None
-        self._seen: list[dict[str, int]] = [{} for _ in lanes]
+        self._checks_order = len(spec.lanes()) > 1 or spec.window is not None or spec.auto
+        self._seen: dict[int, dict[str, int]] = {}
         """Per lane, each cursor seen and the number of the page it fetches."""
+        phase = 0 if spec.auto and spec.split_by is not None else _SETTLED
+        if start is not None and start.shapes is not None:
+            shapes = [
+                {
+                    "values": shape.values,
+                    "after": None if shape.after is None else datetime.fromisoformat(shape.after),
+                    "upto": None if shape.upto is None else datetime.fromisoformat(shape.upto),
+                }
+                for shape in start.shapes
+            ]
+            if start.settled:
+                phase = _SETTLED
+        else:
+            shapes = [{"values": tuple(values.items())} for _, values in spec.lanes()]
+        positions: Sequence[LanePosition]
+        if start is None:
+            positions = [(spec.params.next_page_token, 0)] * len(shapes)
+        else:
+            positions = start.lanes
         initial: list[_Lane] = []
-        for index, position in enumerate(positions):
+        for index, (position, shape) in enumerate(zip(positions, shapes)):
             if position is None:
-                initial.append(_Lane(None, None, 0, 0, None, True, 0, 0, None))
+                initial.append(_done(**shape))
                 continue
             token, skip = position
             if token is not None:
-                self._seen[index][token] = 1
-            initial.append(_Lane(None, token, 0, 0, token, False, skip, 0, None))
-        ranges = [(0, 0)] * len(lanes)
-        self._state = _State(tuple(initial), _Handout([], "runs", handed_out, lane_ranges=ranges))
+                self._seen[index] = {token: 1}
+            initial.append(_fresh(token, skip, **shape))
+        ranges = [(0, 0)] * len(initial)
+        handout = _Handout([], "runs", handed_out, lane_ranges=ranges)
+        self._state = _State(tuple(initial), handout, phase)
+
+    @property
+    def labels(self) -> list[PartitionLabel]:
+        """Each partition's label (values of its partition fields), in lane order."""
+        return [lane.label for lane in self._state.lanes if not lane.probe]
 
     # -- what the drivers ask --------------------------------------------------------
 
     @property
     def lane_count(self) -> int:
-        return len(self.labels)
+        """Lanes so far (partitions, and the probes of ``partition_by="auto"``)."""
+        return len(self._state.lanes)
+
+    @property
+    def partitioned(self) -> bool:
+        """Whether runs are merged from several partitions (``pages()`` is not offered)."""
+        return len(self._state.lanes) > 1 or (self.spec.auto and self.spec.split_by is not None)
 
     def request(self, lane: int) -> Optional[tuple[Optional[str], dict[str, Any]]]:
         """The cursor and query of the lane's next page, or ``None`` if it has none."""
         state = self._state
         current = state.lanes[lane]
         if current.finished:
+            return None
+        if state.phase < _SETTLED and current.batched < current.end and self._held(lane):
             return None
         limit = self.spec.limit
         if limit is not None:
@@ -298,7 +380,11 @@ class Listing:
             if loaded >= remaining:
                 return None
         token = current.fetch_token
-        query = self._queries[lane]
+        query = {**self._base, **dict(current.values)}
+        if current.probe:
+            # The far end of the partition: its first run in the other direction.
+            query["sortDir"] = SortDir.ASC.value if self._descending else SortDir.DESC.value
+            query["maxPageSize"] = 1
         return token, (query if token is None else {**query, "nextPageToken": token})
 
     def wanted(self) -> list[int]:
@@ -364,14 +450,17 @@ class Listing:
     def prefer_page_size(self, size: int) -> None:
         """Ask for ``size`` runs a page from now on, unless the caller chose a page size."""
         if self.spec.params.max_page_size is None and self.spec.limit is None:
-            self._queries = [{**query, "maxPageSize": size} for query in self._queries]
+            self._base = {**self._base, "maxPageSize": size}
 
     # -- changes of state ------------------------------------------------------------
 
-    def accept(self, lane: int, token: Optional[str], page: ProcessorRunsPage) -> bool:
-        """Take in the lane's next page, fetched with ``token``.
+    def accept(
+        self, lane: int, token: Optional[str], page: ProcessorRunsPage, took: float = 0.0
+    ) -> bool:
+        """Take in the lane's next page, fetched with ``token`` in ``took`` seconds.
 
-        Returns ``False`` (and changes nothing) for a page the lane no longer waits for.
+        Returns ``False`` (and changes nothing) for a page the lane no longer waits for,
+        and ``False`` for the answer to a probe, which brings no runs to the listing.
 
         Raises:
             APIResponseValidationError: the page repeats a cursor, carries one too long
@@ -382,6 +471,11 @@ class Listing:
         if current.finished or current.batched < current.end or token != current.fetch_token:
             return False
         runs = page.processor_runs
+        if current.probe:
+            answered = current._replace(page=page, finished=True)
+            lanes = (*state.lanes[:lane], answered, *state.lanes[lane + 1 :])
+            self._state = self._planned(state._replace(lanes=lanes))
+            return False
         next_token = page.next_page_token or None
         number = current.number + 1
         if next_token is not None:
@@ -390,7 +484,7 @@ class Listing:
                     f"The server returned a cursor of {len(next_token)} characters, more than "
                     f"the {MAX_PAGE_TOKEN_LENGTH} that can be sent back; stopping."
                 )
-            if self._seen[lane].setdefault(next_token, number + 1) <= number:
+            if self._seen.setdefault(lane, {}).setdefault(next_token, number + 1) <= number:
                 # The sender refuses a cursor holding a key long enough to look for; a
                 # shorter key may still be in it, so the message redacts it too.
                 raise APIResponseValidationError(
@@ -405,21 +499,36 @@ class Listing:
         begin, end, crossed = skipped, len(runs), False
         if self.spec.window is not None and runs:
             begin, end, crossed = self._window(runs, skipped)
-        replaced = _Lane(
-            page,
-            token,
-            begin,
-            end,
-            next_token,
-            next_token is None or crossed,
-            current.skip - skipped,
-            number,
-            last_key,
+        if runs and (current.after is not None or current.upto is not None):
+            begin, end, crossed = self._edges(current, runs, begin, end, crossed)
+        sample = current.sample
+        if sample is None and runs and state.phase < _SETTLED:
+            sample = (self._key(runs[0]), self._key(runs[-1]), len(runs), took)
+        replaced = current._replace(
+            page=page,
+            token=token,
+            batched=begin,
+            end=end,
+            next_token=next_token,
+            finished=next_token is None or crossed,
+            skip=current.skip - skipped,
+            number=number,
+            last_key=last_key,
+            sample=sample,
         )
-        self._state = state._replace(
-            lanes=(*state.lanes[:lane], replaced, *state.lanes[lane + 1 :])
-        )
+        lanes = (*state.lanes[:lane], replaced, *state.lanes[lane + 1 :])
+        self._state = self._planned(state._replace(lanes=lanes))
         return True
+
+    def joined(self, lane: int) -> list[ProcessorRunSummary]:
+        """The runs of the lane's page that join the listing (not those skipped or cut off)."""
+        current = self._state.lanes[lane]
+        if current.page is None:
+            return []
+        runs = current.page.processor_runs
+        if current.batched == 0 and current.end == len(runs):
+            return runs
+        return runs[current.batched : current.end]
 
     def advance(self, kind: HandoutKind) -> bool:
         """Form the next hand-out once :meth:`wanted` is empty; ``False`` when it is over.
@@ -463,6 +572,9 @@ class Listing:
         undelivered = state.handout.undelivered(len(state.lanes))
         positions: list[LanePosition] = []
         for lane, left in zip(state.lanes, undelivered):
+            if lane.probe:
+                positions.append(None)
+                continue
             if lane.page is None:
                 positions.append(None if lane.finished else (lane.token, lane.skip))
                 continue
@@ -478,7 +590,24 @@ class Listing:
     def checkpoint(self) -> str:
         state = self._state
         positions = self.positions()
-        return Checkpoint(self.fingerprint, state.handout.handed_out(), positions).encode()
+        handed_out = state.handout.handed_out()
+        if not self.spec.auto:
+            return Checkpoint(self.fingerprint, handed_out, positions).encode()
+        # The partitions of an auto listing change as it goes: each is written with the
+        # filters and edges that make it up. Probes are not partitions; one not answered
+        # yet is asked again after resuming (the listing then samples afresh).
+        shapes = [
+            LaneShape(
+                lane.values,
+                None if lane.after is None else lane.after.isoformat(),
+                None if lane.upto is None else lane.upto.isoformat(),
+            )
+            for lane in state.lanes
+            if not lane.probe
+        ]
+        kept = tuple(p for lane, p in zip(state.lanes, positions) if not lane.probe)
+        settled = state.phase == _SETTLED
+        return Checkpoint(self.fingerprint, handed_out, kept, tuple(shapes), settled).encode()
 
     # -- the decisions, in detail ----------------------------------------------------
 
@@ -494,7 +623,8 @@ class Listing:
         if not all(map(compare, keys, islice(keys, 1, None))):
             direction = "descending" if self._descending else "ascending"
             raise APIResponseValidationError(
-                f"The server returned the runs of partition {self.labels[lane]!r} out of "
+                f"The server returned the runs of partition {self._state.lanes[lane].label!r} "
+                "out of "
                 f"{direction} {self.spec.sort_field} order, so they cannot be merged "
                 "without losing runs; stopping."
             )
@@ -521,6 +651,129 @@ class Listing:
                 end = _first(runs, key, lambda t: t >= far)
         return min(begin, end), end, end < len(runs)
 
+    def _held(self, lane: int) -> bool:
+        """Whether a lane waits for ``partition_by="auto"``'s plan before fetching ahead.
+
+        The requests in flight are bounded, and the probes and the new partitions' first
+        pages must not queue behind pages that are not needed yet (a slow body could hold
+        them for as long as it trickles). So no lane fetches ahead before the probes are
+        asked for; once they are (and go first), all but one of the requests that may be
+        in flight can fetch ahead, which leaves one for the new partitions.
+        """
+        state = self._state
+        if state.phase == 0:
+            return True
+        if self.in_flight is None:
+            return False
+        ahead = [i for i, each in enumerate(state.lanes) if not each.probe and not each.finished]
+        return lane not in ahead[: self.in_flight - 1]
+
+    def _edges(
+        self, lane: _Lane, runs: list[ProcessorRunSummary], begin: int, end: int, crossed: bool
+    ) -> tuple[int, int, bool]:
+        """Narrow ``(begin, end, crossed)`` to the lane's own edges (``after``, ``upto``)."""
+        key = self._key
+        later = _later(self._descending)
+        after, upto = lane.after, lane.upto
+        if after is not None:
+            begin = max(begin, _first(runs, key, lambda t: later(t, after)))
+        if upto is not None:
+            stop = _first(runs, key, lambda t: later(t, upto))
+            if stop < end:
+                end, crossed = stop, True
+        return min(begin, end), end, crossed
+
+    # -- partition_by="auto" ---------------------------------------------------------
+
+    def _planned(self, state: _State) -> _State:
+        """The state, moved on to the next phase of ``partition_by="auto"`` when it can.
+
+        Once every partition has its first page (or is done), the partitions that might
+        outlast the budget are probed for their far end; once the probes are answered,
+        those that would are split (see :func:`auto_splits`). Nothing is split after.
+        """
+        if state.phase == _SETTLED:
+            return state
+        lanes = state.lanes
+        if state.phase == 0:
+            if any(not lane.finished and lane.sample is None for lane in lanes):
+                return state
+            estimates = self._estimates(lanes, {})
+            candidates = auto_splits(estimates, self.budget, self._split_cost, True, self.in_flight)
+            if not candidates:
+                return state._replace(phase=_SETTLED)
+            probes = tuple(_fresh(None, values=lanes[i].values, probe=True) for i in candidates)
+            return state._replace(lanes=lanes + probes, phase=1)
+        if any(lane.probe and not lane.finished for lane in lanes):
+            return state
+        far: dict[Values, Any] = {}
+        for lane in lanes:
+            if lane.probe and lane.page is not None and lane.page.processor_runs:
+                far[lane.values] = self._key(lane.page.processor_runs[0])
+        estimates = self._estimates(lanes, far)
+        chosen = auto_splits(estimates, self.budget, self._split_cost, False, self.in_flight)
+        return state._replace(lanes=self._split(lanes, chosen), phase=_SETTLED)
+
+    def _estimates(
+        self, lanes: Sequence[_Lane], far: dict[Values, Any]
+    ) -> list[Optional[Estimate]]:
+        """What :func:`auto_splits` decides on: one estimate per lane (probes: ``None``)."""
+        window, descending = self.spec.window, self._descending
+        edge = None
+        if window is not None:
+            edge = window.since if descending else window.before
+        limit = self.spec.limit
+        remaining = None if limit is None else limit - self._state.handout.handed_out()
+        estimates: list[Optional[Estimate]] = []
+        for lane in lanes:
+            sample = lane.sample
+            if lane.probe or sample is None:
+                estimates.append(None)
+                continue
+            first, last, runs, took = sample
+            end = far.get(lane.values)
+            if end is not None and edge is not None:
+                end = max(end, edge) if descending else min(end, edge)
+            seconds = None if end is None else abs((last - end).total_seconds())
+            page_span = abs((first - last).total_seconds())
+            done = lane.finished or any(wire == self._split_wire for wire, _ in lane.values)
+            estimates.append(Estimate(done, runs, page_span, seconds, took, remaining))
+        return estimates
+
+    @property
+    def _split_cost(self) -> int:
+        """Requests a split adds: each new partition's own last page, and one more page
+        the split one may read past its cut."""
+        split_by = self.spec.split_by
+        return 0 if split_by is None else len(PARTITION_FIELDS[split_by][1]) + 1
+
+    @property
+    def _split_wire(self) -> Optional[str]:
+        split_by = self.spec.split_by
+        return None if split_by is None else PARTITION_FIELDS[split_by][0]
+
+    def _split(self, lanes: tuple[_Lane, ...], chosen: list[int]) -> tuple[_Lane, ...]:
+        """The lanes with each of ``chosen`` cut at the end of its current page.
+
+        The lane keeps its runs up to the cut (ties included: it reads on while they
+        last) and one new lane per value of the split field lists the rest, skipping
+        what is not strictly past the cut. No run is in two lanes, whatever the order of
+        ties, and every run of the partition with a known value is in one.
+        """
+        wire, enum = PARTITION_FIELDS[cast(str, self.spec.split_by)]
+        replaced = list(lanes)
+        added: list[_Lane] = []
+        for index in chosen:
+            lane = lanes[index]
+            if lane.finished or lane.page is None or not lane.page.processor_runs:
+                continue
+            cut = self._key(lane.page.processor_runs[-1])
+            replaced[index] = lane._replace(upto=cut)
+            for member in enum:
+                values = (*lane.values, (wire, member.value))
+                added.append(_fresh(None, values=values, after=cut))
+        return (*replaced, *added)
+
     def _advance_single(
         self, state: _State, remaining: Optional[int], kind: HandoutKind, handed_out: int
     ) -> bool:
@@ -539,7 +792,7 @@ class Listing:
             handout = _Handout([page], "page", handed_out, page=page, lane_ranges=[(0, 1)])
         else:
             handout = _Handout(chunk, "runs", handed_out, page=page, lane_ranges=[(0, 1)])
-        self._state = _State((lane._replace(batched=stop),), handout)
+        self._state = state._replace(lanes=(lane._replace(batched=stop),), handout=handout)
         return True
 
     def _advance_merge(self, state: _State, remaining: Optional[int], handed_out: int) -> bool:
@@ -593,11 +846,11 @@ class Listing:
                 del order[remaining:]
         handout = _Handout(items, "runs", handed_out, order=order, lane_ranges=ranges)
         replaced = tuple(lane._replace(batched=stop) for lane, stop in zip(lanes, stops))
-        self._state = _State(replaced, handout)
+        self._state = state._replace(lanes=replaced, handout=handout)
         return True
 
     def _converted(self, handout: _Handout, kind: HandoutKind) -> _Handout:
-        if len(self.labels) != 1 or handout.page is None:
+        if self.partitioned or handout.page is None:
             raise ValueError(
                 "pages() is not available on a partitioned listing: its runs are merged "
                 "across partitions, so iterate the pager itself"
@@ -612,8 +865,8 @@ class Listing:
     def partition_tokens(self) -> dict[Any, Optional[str]]:
         """Per partition not done, the cursor of the first page with runs not handed out."""
         return {
-            label: position[0]
-            for label, position in zip(self.labels, self.positions())
+            lane.label: position[0]
+            for lane, position in zip(self._state.lanes, self.positions())
             if position is not None
         }
 
@@ -668,3 +921,8 @@ def _cut(
         else:
             high = middle
     return low
+
+
+def _later(descending: bool) -> Callable[[Any, Any], bool]:
+    """Whether a key comes strictly later than another in the listing's order."""
+    return operator_lt if descending else operator_gt

@@ -40,7 +40,7 @@ class _PagerBase:
         self._plan = plan
         self._progress = progress
         self._tally = _display.ListingTally()
-        if listing.lane_count > 1:
+        if listing.partitioned:
             # The partitions back off together: a 429 to one pauses them all.
             get_page = partial(get_page, gate=Pacer())
         self._get_page = get_page
@@ -93,7 +93,7 @@ class _PagerBase:
             ValueError: for a partitioned listing, which has one cursor per partition
                 (use :attr:`checkpoint`).
         """
-        if self._listing.lane_count > 1:
+        if self._listing.partitioned:
             raise ValueError(
                 "a partitioned listing has one cursor per partition: save pager.checkpoint"
             )
@@ -126,24 +126,29 @@ class _PagerBase:
         return plan if plan.ahead is not None else FetchPlan(plan.workers, ahead="auto")
 
     def _check_pages(self) -> None:
-        if self._listing.lane_count > 1:
+        if self._listing.partitioned:
             raise ValueError(
                 "pages() is not available on a partitioned listing: its runs are merged "
                 "across partitions, so iterate the pager itself"
             )
 
     @contextmanager
-    def _receiving(self) -> Iterator[Callable[[int, Optional[str], ProcessorRunsPage], None]]:
+    def _receiving(
+        self,
+    ) -> Iterator[Callable[[int, Optional[str], ProcessorRunsPage, float], None]]:
         """Around one pass over the listing: take pages in, tally them, draw the bar."""
         listing, tally = self._listing, self._tally
         bar = ProgressBar(listing.spec.limit) if self._progress else None
 
-        def receive(lane: int, token: Optional[str], page: ProcessorRunsPage) -> None:
+        def receive(lane: int, token: Optional[str], page: ProcessorRunsPage, took: float) -> None:
             room = listing.room()
-            if listing.accept(lane, token, page):
-                tally.add(page, room)
+            if listing.accept(lane, token, page, took):
+                joined = listing.joined(lane)  # not the runs skipped or past a limit
+                if room is not None:
+                    joined = joined[:room]
+                tally.add(joined)
                 if bar is not None:
-                    bar.update(page, room)
+                    bar.update(len(joined))
 
         try:
             yield receive
@@ -153,13 +158,13 @@ class _PagerBase:
 
     def _describe(self) -> dict[str, Any]:
         listing = self._listing
-        partitioned = listing.lane_count > 1
+        partitioned = listing.partitioned
         return {
             "name": type(self).__name__,
             "query": listing.spec.params.to_query(),
             "limit": listing.spec.limit,
             "next_page_token": None if partitioned else listing.next_page_token,
-            "partitions": listing.lane_count if partitioned else 0,
+            "partitions": len(listing.labels) if partitioned else 0,
             "tally": self._tally,
             "finished": listing.finished,
         }

@@ -15,7 +15,7 @@ from typing import Any, Literal, Optional, Union, cast
 
 from ._checkpoint import Checkpoint
 from ._fetchers import FetchPlan
-from ._listing import PARTITION_FIELDS, ListingSpec, Window
+from ._listing import AUTO_FIELDS, PARTITION_FIELDS, ListingSpec, Window
 from ._models import ListProcessorRunsParams, SortBy
 from ._times import TimeLike, aware_time
 
@@ -54,8 +54,26 @@ def plan_listing(
         or max_concurrency < 1
     ):
         raise ValueError(f"max_concurrency must be a whole number >= 1, got {max_concurrency!r}")
-    fields = _partition_fields(partition_by, params)
-    if not fields:
+    auto = isinstance(partition_by, str) and partition_by == "auto"
+    if auto:
+        if params.next_page_token is not None:
+            raise ValueError(
+                "partition_by='auto' cannot be combined with next_page_token: it lists "
+                "partitions with cursors of their own; resume it with resume_from="
+                "pager.checkpoint"
+            )
+        if partition_tokens is not None:
+            raise ValueError(
+                "partition_tokens cannot resume partition_by='auto', whose partitions "
+                "change as it goes: resume with resume_from=pager.checkpoint"
+            )
+        free = [name for name in AUTO_FIELDS if getattr(params, name) is None]
+        fields: tuple[str, ...] = tuple(free[:1])
+        split_by = free[1] if len(free) > 1 else None
+    else:
+        fields = _partition_fields(partition_by, params)
+        split_by = None
+    if not fields and not auto:
         for name, value in (
             ("max_concurrency", max_concurrency),
             ("partition_tokens", partition_tokens),
@@ -67,7 +85,7 @@ def plan_listing(
             "resume_from and next_page_token cannot be combined: a checkpoint already "
             "says where to resume"
         )
-    spec = ListingSpec(params, fields, limit, window)
+    spec = ListingSpec(params, fields, limit, window, auto=auto, split_by=split_by)
     start = None
     if resume_from is not None:
         if partition_tokens is not None:
@@ -75,7 +93,7 @@ def plan_listing(
         start = _checked(Checkpoint.decode(resume_from), spec)
     elif partition_tokens is not None:
         start = _from_partition_tokens(partition_tokens, spec)
-    if fields:
+    if fields or auto:
         workers = DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency
         return spec, start, FetchPlan(workers=workers, ahead=True)
     return spec, start, FetchPlan(workers=1, ahead="auto" if prefetch == "auto" else prefetch)
@@ -86,7 +104,7 @@ def _partition_fields(
 ) -> tuple[str, ...]:
     if partition_by is None:
         return ()
-    allowed = ", ".join(repr(name) for name in PARTITION_FIELDS)
+    allowed = ", ".join(repr(name) for name in PARTITION_FIELDS) + " or 'auto'"
     names = (partition_by,) if isinstance(partition_by, str) else partition_by
     if not isinstance(names, (tuple, list)) or not names:
         raise ValueError(
@@ -114,12 +132,29 @@ def _partition_fields(
 
 
 def _checked(checkpoint: Checkpoint, spec: ListingSpec) -> Checkpoint:
-    if checkpoint.fingerprint != spec.fingerprint() or len(checkpoint.lanes) != len(spec.lanes()):
+    if spec.auto:
+        fits = checkpoint.shapes is not None and all(
+            len(shape.values) <= len(AUTO_FIELDS)
+            and all(
+                wire in _AUTO_WIRES and value in _AUTO_WIRES[wire] for wire, value in shape.values
+            )
+            for shape in checkpoint.shapes
+        )
+    else:
+        fits = checkpoint.shapes is None and len(checkpoint.lanes) == len(spec.lanes())
+    if checkpoint.fingerprint != spec.fingerprint() or not fits:
         raise ValueError(
             "resume_from is a checkpoint of a different listing: resume with the same "
             "filters, sort, partition_by and time window as the listing it came from"
         )
     return checkpoint
+
+
+_AUTO_WIRES = {
+    PARTITION_FIELDS[name][0]: {member.value for member in PARTITION_FIELDS[name][1]}
+    for name in AUTO_FIELDS
+}
+"""The wire names and values a partition of ``partition_by="auto"`` may filter on."""
 
 
 def _from_partition_tokens(tokens: Mapping[Any, Optional[str]], spec: ListingSpec) -> Checkpoint:

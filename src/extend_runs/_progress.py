@@ -6,10 +6,7 @@ the pages fetched so far are shown beside it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
-
-if TYPE_CHECKING:
-    from ._models import ProcessorRunsPage
+from typing import Any, Optional
 
 __all__ = ["ProgressBar", "require_tqdm"]
 
@@ -34,12 +31,11 @@ class ProgressBar:
         self._bar: Any = tqdm(total=total, desc="processor runs", unit=" runs")
         self._bar.set_postfix(pages=0, refresh=False)
 
-    def update(self, page: ProcessorRunsPage, used: Optional[int] = None) -> None:
-        """Count a fetched page, or only its first ``used`` runs (the rest past a limit)."""
+    def update(self, runs: int) -> None:
+        """Count a fetched page by the number of its runs that joined the listing."""
         self._pages += 1
         self._bar.set_postfix(pages=self._pages, refresh=False)
-        runs = len(page.processor_runs)
-        self._bar.update(runs if used is None else min(runs, used))
+        self._bar.update(runs)
 
     def close(self) -> None:
         self._bar.close()

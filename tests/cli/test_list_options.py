@@ -219,3 +219,19 @@ def test_a_whole_export_fetches_ahead_by_itself_on_a_slow_api_unless_told_not_to
     expected = slow_api.ids()[: 200 if "--limit" in flags else None]
     assert [json.loads(line)["id"] for line in output.read_text().splitlines()] == expected
     assert (_senders(caplog) != {threading.current_thread().name}) is ahead
+
+
+def test_partition_by_auto_exports_the_same_runs(recent: ServedFake, tmp_path: Path) -> None:
+    expected = [run["id"] for run in recent.runs(sort_by="createdAt")]
+    target = tmp_path / "runs.jsonl"
+    done = run_cli(
+        recent, "list", "--partition-by", "auto", "--sort-by", "createdAt",
+        "--page-size", "20", "--max-requests-per-second", "1000000", "-o", str(target),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in target.read_text().splitlines()]
+    assert sorted(record["id"] for record in records) == sorted(expected)
+    created = [record["createdAt"] for record in records]
+    assert created == sorted(created, reverse=True)
+    assert {query.get("status") for query in recent.queries} > {"FAILED", "PROCESSED"}
+    assert any("source" in query for query in recent.queries)  # a status was split

@@ -27,10 +27,18 @@ MODES: dict[str, dict[str, Any]] = {
     "prefetch": {"prefetch": True},
     "status": {"partition_by": "status"},
     "status+source": {"partition_by": ("status", "source")},
+    "auto": {"partition_by": "auto", "max_concurrency": 64},
 }
 """Each kind of listing, as the keyword arguments that ask for it."""
 
-PARTITIONED = ("status", "status+source")
+CLIENT_SETTINGS: dict[str, dict[str, Any]] = {"auto": {"max_requests_per_second": 1e9}}
+"""Client settings a mode is tested with. ``"auto"`` gets a budget (and, above, requests
+in flight) so large that every status with a second page is split by source (on
+loopback pages take about a millisecond, far less than the budget would need to outlast
+them): the hardest case, with a cut in each of those statuses, sub-partitions that skip
+what their parent keeps and checkpoints that record all of it."""
+
+PARTITIONED = ("status", "status+source", "auto")
 
 STOPS = (
     ("sync", "break"),
@@ -61,9 +69,14 @@ class Driver:
     def is_async(self) -> bool:
         return self.kind == "async"
 
-    def client(self, fake: FakeExtend, **settings: Any) -> AnyClient:
-        """A client on ``fake``'s in-process transport."""
-        common = {"api_key": fake.api_key, "base_url": fake.base_url, **settings}
+    def client(self, fake: FakeExtend, mode: str = "plain", **settings: Any) -> AnyClient:
+        """A client on ``fake``'s in-process transport, set up as ``mode`` is tested."""
+        common = {
+            "api_key": fake.api_key,
+            "base_url": fake.base_url,
+            **CLIENT_SETTINGS.get(mode, {}),
+            **settings,
+        }
         if self.is_async:
             return AsyncClient(
                 http_client=httpx.AsyncClient(transport=fake.async_transport()), **common

@@ -185,7 +185,7 @@ def listing(technique: str, mode: str, seed: int) -> dict[str, Any]:
     gc_before = gc.isenabled()
     pager = (
         Driver("sync")
-        .client(fake)
+        .client(fake, mode)
         .list_processor_runs(max_page_size=PAGE[technique], **MODES[mode])
     )
     if technique == "timer":

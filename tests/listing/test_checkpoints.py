@@ -34,7 +34,7 @@ def fresh(fake: FakeExtend) -> FakeExtend:
 
 
 def listing(driver: Driver, fake: FakeExtend, mode: str, **kwargs: Any) -> Any:
-    return driver.client(fake).list_processor_runs(**MODES[mode], **kwargs)
+    return driver.client(fake, mode).list_processor_runs(**MODES[mode], **kwargs)
 
 
 def plain(fake: FakeExtend, **filters: Any) -> list[str]:
@@ -138,6 +138,12 @@ OTHER_LISTINGS = [
     ({"partition_by": "status"}, {}),
     ({"partition_by": "status"}, {"partition_by": ("status", "source")}),
     ({"partition_by": "status"}, {"partition_by": "source"}),
+    ({"partition_by": "auto"}, {"partition_by": "status"}),
+    ({"partition_by": "status"}, {"partition_by": "auto"}),
+    ({"partition_by": "auto"}, {}),
+    ({}, {"partition_by": "auto"}),
+    ({"partition_by": "auto"}, {"partition_by": "auto", "sort_dir": "asc"}),
+    ({"partition_by": "auto"}, {"partition_by": "auto", "processor_type": "EXTRACT"}),
 ]
 
 

@@ -38,6 +38,7 @@ PROCESSES = [
     ("lines", "plain"),
     ("lines", "prefetch"),
     ("lines", "status"),
+    ("lines", "auto"),
 ]
 
 
@@ -133,14 +134,14 @@ def collector() -> Iterator[None]:
             gc.disable()
 
 
-@pytest.mark.parametrize("mode", ["plain", "prefetch", "status"])
+@pytest.mark.parametrize("mode", ["plain", "prefetch", "status", "auto"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_a_callers_gc_disable_stays_in_force_through_a_listing(
     fake: FakeExtend, collector: None, kind: str, mode: str
 ) -> None:
     driver = Driver(kind)
     gc.disable()
-    pager = driver.client(fake).list_processor_runs(max_page_size=PAGE, **MODES[mode])
+    pager = driver.client(fake, mode).list_processor_runs(max_page_size=PAGE, **MODES[mode])
     states: list[bool] = []
     if driver.is_async:
 
@@ -157,14 +158,14 @@ def test_a_callers_gc_disable_stays_in_force_through_a_listing(
     assert not gc.isenabled()
 
 
-@pytest.mark.parametrize("mode", ["prefetch", "status"])
+@pytest.mark.parametrize("mode", ["prefetch", "status", "auto"])
 def test_a_gc_disable_made_while_pages_are_parsed_elsewhere_stays_in_force(
     fake: FakeExtend, collector: None, mode: str
 ) -> None:
     # The caller turns the collector off in the middle of the loop, while the listing's
     # own threads parse the next pages; none of them may turn it back on.
     gc.enable()
-    pager = Driver("sync").client(fake).list_processor_runs(max_page_size=PAGE, **MODES[mode])
+    pager = Driver("sync").client(fake, mode).list_processor_runs(max_page_size=PAGE, **MODES[mode])
     got: list[str] = []
     turned_back_on: list[int] = []
     for number, run in enumerate(pager):

@@ -26,7 +26,7 @@ import pytest
 
 from extend_runs import AsyncClient, Client
 
-from .drive import MODES
+from .drive import CLIENT_SETTINGS, MODES
 from .hostile import API_KEY, HostileServer, Query, Stall, Trickle
 
 pytestmark = pytest.mark.integration
@@ -35,7 +35,7 @@ WAIT = 30.0
 """Seconds to wait for an event that should come at once (a generous bound, not a
 measure)."""
 
-LEAVING_MODES = ["prefetch", "status"]
+LEAVING_MODES = ["prefetch", "status", "auto"]
 
 STALLED_TIMEOUT = 20.0
 """The client's timeout in the tests of stalled requests: what leaving would wait."""
@@ -69,7 +69,8 @@ def test_break_returns_while_a_page_trickles_in_and_abandons_it(
 ) -> None:
     server, base_url = hostile
     server.trickle = later_pages
-    with Client(api_key=API_KEY, base_url=base_url, timeout=2.0) as client:
+    settings = CLIENT_SETTINGS.get(mode, {})
+    with Client(api_key=API_KEY, base_url=base_url, timeout=2.0, **settings) as client:
         pager = client.list_processor_runs(max_page_size=10, **MODES[mode])
         for _ in pager:
             assert server.trickle_started.wait(WAIT)  # a later page is on its way
@@ -93,7 +94,10 @@ def test_async_break_returns_while_a_page_trickles_in_and_abandons_it(
         def wait_for(event: Any) -> Any:
             return loop.run_in_executor(None, event.wait, WAIT)
 
-        async with AsyncClient(api_key=API_KEY, base_url=base_url, timeout=2.0) as client:
+        settings = CLIENT_SETTINGS.get(mode, {})
+        async with AsyncClient(
+            api_key=API_KEY, base_url=base_url, timeout=2.0, **settings
+        ) as client:
             pager = client.list_processor_runs(max_page_size=10, **MODES[mode])
             async for _ in pager:
                 assert await wait_for(server.trickle_started)

@@ -28,7 +28,7 @@ def plain_ids(fake: FakeExtend) -> list[str]:
 def test_to_pandas_works_on_a_partitioned_listing(
     fake: FakeExtend, driver: Driver, mode: str
 ) -> None:
-    pager = driver.client(fake).list_processor_runs(max_page_size=PAGE, **MODES[mode])
+    pager = driver.client(fake, mode).list_processor_runs(max_page_size=PAGE, **MODES[mode])
     frame = driver.to_pandas(pager)
     assert sorted(frame["id"]) == sorted(plain_ids(fake))
     assert frame["updated_at"].is_monotonic_decreasing
@@ -38,7 +38,7 @@ def test_to_pandas_works_on_a_partitioned_listing(
 def test_progress_draws_a_bar_for_a_partitioned_listing(
     fake: FakeExtend, driver: Driver, mode: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pager = driver.client(fake).list_processor_runs(
+    pager = driver.client(fake, mode).list_processor_runs(
         max_page_size=PAGE, progress=True, **MODES[mode]
     )
     runs = driver.rest(pager)
@@ -52,7 +52,7 @@ def test_progress_draws_a_bar_for_a_partitioned_listing(
 def test_repr_and_html_of_a_partitioned_listing_show_what_was_fetched_without_a_request(
     fake: FakeExtend, driver: Driver, mode: str
 ) -> None:
-    pager = driver.client(fake).list_processor_runs(max_page_size=PAGE, **MODES[mode])
+    pager = driver.client(fake, mode).list_processor_runs(max_page_size=PAGE, **MODES[mode])
     fake.clear_requests()
     assert "not fetched yet" in pager._repr_html_()
     taken = driver.take(pager, 30)
@@ -73,7 +73,7 @@ def test_repr_and_html_of_a_partitioned_listing_show_what_was_fetched_without_a_
 def test_repr_of_a_partitioned_listing_shows_next_page_token_as_reading_it_does(
     fake: FakeExtend, driver: Driver, mode: str
 ) -> None:
-    pager = driver.client(fake).list_processor_runs(max_page_size=PAGE, **MODES[mode])
+    pager = driver.client(fake, mode).list_processor_runs(max_page_size=PAGE, **MODES[mode])
     driver.take(pager, 30)
     try:
         token = pager.next_page_token

@@ -47,7 +47,7 @@ class Listing:
 
     def __init__(self, driver: Driver, mode: str, page_size: int, limit: Optional[int]) -> None:
         self.driver = driver
-        self.client = driver.client(FAKE, max_retries=0)
+        self.client = driver.client(FAKE, mode, max_retries=0)
         self.kwargs: dict[str, Any] = {"max_page_size": page_size, "limit": limit, **MODES[mode]}
         self.pager = self.client.list_processor_runs(**self.kwargs)
         self.got: list[ProcessorRunSummary] = []

@@ -23,7 +23,7 @@ from .drive import (
 RUNS = 1000
 PAGE = 100
 
-REITERATED_MODES = ("plain", "prefetch", "status")
+REITERATED_MODES = ("plain", "prefetch", "status", "auto")
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_iterating_again_after_leaving_mid_page_continues_with_the_next_run(
     fake: FakeExtend, kind: str, how: str, mode: str
 ) -> None:
     driver = Driver(kind)
-    pager = driver.client(fake).list_processor_runs(max_page_size=PAGE, **MODES[mode])
+    pager = driver.client(fake, mode).list_processor_runs(max_page_size=PAGE, **MODES[mode])
     first = driver.take(pager, 150, how)  # half way through the second page
     second = driver.take(pager, 120, how)  # and again, into the third
     rest = driver.rest(pager)
@@ -56,7 +56,7 @@ def test_to_pandas_on_a_partly_read_pager_gives_exactly_the_rest(
     fake: FakeExtend, kind: str, mode: str
 ) -> None:
     driver = Driver(kind)
-    pager = driver.client(fake).list_processor_runs(max_page_size=PAGE, **MODES[mode])
+    pager = driver.client(fake, mode).list_processor_runs(max_page_size=PAGE, **MODES[mode])
     first = driver.take(pager, 3, "islice" if kind == "sync" else "break")
     frame = driver.to_pandas(pager)
     assert len(frame) == RUNS - 3
@@ -73,7 +73,7 @@ def test_to_dicts_on_a_partly_read_pager_gives_exactly_the_rest(
     fake: FakeExtend, kind: str, mode: str
 ) -> None:
     driver = Driver(kind)
-    pager = driver.client(fake).list_processor_runs(max_page_size=PAGE, **MODES[mode])
+    pager = driver.client(fake, mode).list_processor_runs(max_page_size=PAGE, **MODES[mode])
     first = driver.take(pager, 3, "islice" if kind == "sync" else "break")
     rest = [row["id"] for row in driver.to_dicts(pager)]
     if mode in ("plain", "prefetch"):

@@ -8,13 +8,13 @@ runs spread over 40 distinct seconds: a merge that assumes ties come by id loses
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Optional
 
 import pytest
 
 from extend_runs import APIResponseValidationError, AsyncClient, Client, ProcessorRunSummary
 
-from .drive import MODES, assert_same_listing, out_of_order
+from .drive import CLIENT_SETTINGS, MODES, assert_same_listing, out_of_order
 from .hostile import API_KEY, HostileServer
 
 pytestmark = pytest.mark.integration
@@ -22,14 +22,17 @@ pytestmark = pytest.mark.integration
 SORTS = [(None, None), ("createdAt", "asc")]
 
 
-def collect(kind: str, base_url: str, **listing: Any) -> list[ProcessorRunSummary]:
-    """A whole listing over the socket, with a client of its own."""
+def collect(
+    kind: str, base_url: str, settings: Optional[dict[str, Any]] = None, **listing: Any
+) -> list[ProcessorRunSummary]:
+    """A whole listing over the socket, with a client of its own (with ``settings``)."""
+    settings = settings or {}
     if kind == "sync":
-        with Client(api_key=API_KEY, base_url=base_url) as client:
+        with Client(api_key=API_KEY, base_url=base_url, **settings) as client:
             return list(client.list_processor_runs(**listing))
 
     async def main() -> list[ProcessorRunSummary]:
-        async with AsyncClient(api_key=API_KEY, base_url=base_url) as client:
+        async with AsyncClient(api_key=API_KEY, base_url=base_url, **settings) as client:
             return [run async for run in client.list_processor_runs(**listing)]
 
     return asyncio.run(main())
@@ -41,7 +44,7 @@ def wire_sort(sort_by: Any, sort_dir: Any) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(("sort_by", "sort_dir"), SORTS)
-@pytest.mark.parametrize("mode", ["status", "status+source"])
+@pytest.mark.parametrize("mode", ["status", "status+source", "auto"])
 @pytest.mark.parametrize("tie_order", ["reverse_id", "hash"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_a_partitioned_listing_holds_every_run_whatever_the_tie_order(
@@ -58,20 +61,22 @@ def test_a_partitioned_listing_holds_every_run_whatever_the_tie_order(
     plain = collect(kind, base_url, max_page_size=100, **sort)
     expected = [run["id"] for run in server.expected(**wire_sort(sort_by, sort_dir))]
     assert [run.id for run in plain] == expected and len(expected) == 1500
-    merged = collect(kind, base_url, max_page_size=100, **sort, **MODES[mode])
+    settings = CLIENT_SETTINGS.get(mode)
+    merged = collect(kind, base_url, settings, max_page_size=100, **sort, **MODES[mode])
     assert_same_listing(merged, expected, mode, sort_by, sort_dir)
 
 
+@pytest.mark.parametrize("mode", ["status", "auto"])
 @pytest.mark.parametrize("kind", ["sync", "async"])
 def test_a_partition_served_out_of_order_raises_instead_of_dropping_runs(
-    hostile: tuple[HostileServer, str], kind: str
+    hostile: tuple[HostileServer, str], kind: str, mode: str
 ) -> None:
     server, base_url = hostile
     server.disorder = ("status", "FAILED")  # the FAILED partition comes back ascending
     failed = server.expected(status="FAILED")
     assert failed[0]["updatedAt"] < failed[-1]["updatedAt"]  # really out of order
     with pytest.raises(APIResponseValidationError):
-        collect(kind, base_url, max_page_size=50, partition_by="status")
+        collect(kind, base_url, CLIENT_SETTINGS.get(mode), max_page_size=50, **MODES[mode])
 
 
 def test_the_hostile_server_really_breaks_ties_otherwise(

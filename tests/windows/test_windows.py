@@ -22,9 +22,9 @@ def fake() -> FakeExtend:
     return FakeExtend(generate_runs(1200, seed=4, start=START, end=START + timedelta(days=60)))
 
 
-def client(fake: FakeExtend) -> Client:
+def client(fake: FakeExtend, **settings: Any) -> Client:
     http_client = httpx.Client(transport=fake.transport())
-    return Client(api_key=fake.api_key, base_url=fake.base_url, http_client=http_client)
+    return Client(api_key=fake.api_key, base_url=fake.base_url, http_client=http_client, **settings)
 
 
 def everything(fake: FakeExtend, field: str) -> list[ProcessorRunSummary]:
@@ -87,6 +87,40 @@ def test_a_window_lists_exactly_its_runs_and_reads_no_page_past_it(
     assert [getattr(run, field) for run in got] == [getattr(run, field) for run in wanted]
     if not mode:
         assert len(fake.requests) - sent == expected_pages(ordered, inside)
+
+
+@pytest.mark.parametrize("prefix", ["created", "updated"])
+@pytest.mark.parametrize("sort_dir", ["desc", "asc"])
+@pytest.mark.parametrize(("since", "before"), BOUNDS)
+def test_a_window_on_an_auto_listing_that_splits_resumes_exactly(
+    fake: FakeExtend, prefix: str, sort_dir: str, since: Optional[int], before: Optional[int]
+) -> None:
+    # A budget so large that every status with a second page is split: the window's edges
+    # and the cuts' edges narrow the same pages.
+    field = f"{prefix}_at"
+    low = None if since is None else START + timedelta(days=since)
+    high = None if before is None else START + timedelta(days=before)
+    wanted = [
+        run
+        for run in everything(fake, "createdAt" if prefix == "created" else "updatedAt")
+        if (low is None or getattr(run, field) >= low)
+        and (high is None or getattr(run, field) < high)
+    ]
+    options: dict[str, Any] = {
+        "sort_dir": sort_dir,
+        "max_page_size": 20,
+        "partition_by": "auto",
+        "max_concurrency": 64,
+        **window_kwargs(prefix, since, before),
+    }
+    fast = client(fake, max_requests_per_second=1e9)
+    pager = fast.list_processor_runs(**options)
+    first = list(itertools.islice(pager, 45))
+    rest = list(fast.list_processor_runs(resume_from=pager.checkpoint, **options))
+    got = first + rest
+    assert sorted(run.id for run in got) == sorted(run.id for run in wanted)
+    keys = [getattr(run, field) for run in got]
+    assert keys == sorted(keys, reverse=sort_dir == "desc")
 
 
 def test_an_async_window_and_its_checkpoint(fake: FakeExtend) -> None:

@@ -17,7 +17,7 @@ import click
 from pydantic import ValidationError
 from rich.console import Console
 
-from .._client import Client, PartitionBy
+from .._client import Client, PartitionByLike
 from .._constants import LOGGER_NAME
 from .._exceptions import APIError, APIStatusError, ExtendError
 from .._models import ListProcessorRunsParams, SortBy, SortDir
@@ -159,9 +159,10 @@ def cli() -> None:
 @click.option(
     "--partition-by",
     type=PartitionFields(),
-    metavar="FIELD[,FIELD]",
+    metavar="FIELD[,FIELD]|auto",
     help="List each value of status, processor_type or source concurrently and merge them "
-    "in order (faster for big exports).",
+    "in order (faster for big exports); auto: by status, splitting by source the statuses "
+    "that would take longest.",
 )
 @click.option(
     "--prefetch/--no-prefetch",
@@ -218,7 +219,7 @@ def list_command(
     updated_before: Optional[datetime],
     limit: Optional[int],
     page_size: Optional[int],
-    partition_by: Optional[tuple[PartitionBy, ...]],
+    partition_by: Optional[PartitionByLike],
     prefetch: Optional[bool],
     resume_from: Optional[str],
     cursor: Optional[str],

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, cast
 
 import click
 
-from .._client import PartitionBy
+from .._client import PartitionBy, PartitionByLike
 from .._constants import DEFAULT_API_VERSION, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, MAX_PAGE_SIZE
 from .._models import ProcessorRunSource, ProcessorRunStatus, ProcessorType
 from .._times import aware_time
@@ -21,7 +21,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 if TYPE_CHECKING:
     # Generic from click 8.2 on; subscripting it at run time would break click 8.1.
     _MomentType = click.ParamType[datetime, Any]
-    _FieldsType = click.ParamType[tuple[PartitionBy, ...], Any]
+    _FieldsType = click.ParamType[PartitionByLike, Any]
 else:
     _MomentType = _FieldsType = click.ParamType
 
@@ -33,7 +33,7 @@ _AGE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.IGNORECASE)
 _AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 PARTITION_FIELDS = ("status", "processor_type", "source")
-"""The values ``--partition-by`` accepts."""
+"""The fields ``--partition-by`` accepts (or ``auto`` alone)."""
 
 # Library parameter names as they appear in its messages, and the option behind each.
 _OPTION_NAMES = {
@@ -96,21 +96,24 @@ class Moment(_MomentType):
 
 
 class PartitionFields(_FieldsType):
-    """``FIELD[,FIELD]`` for ``--partition-by``: one field, or a tuple of them."""
+    """``FIELD[,FIELD]`` or ``auto`` for ``--partition-by``: one field, a tuple of them, or
+    the library's automatic choice."""
 
     name = "fields"
 
     def convert(
         self, value: Any, param: Optional[click.Parameter], ctx: Optional[click.Context]
-    ) -> tuple[PartitionBy, ...]:
+    ) -> PartitionByLike:
         if isinstance(value, tuple):
-            return value  # already converted
+            return cast("tuple[PartitionBy, ...]", value)  # already converted
+        if str(value).strip() == "auto":
+            return "auto"
         fields = tuple(part.strip().replace("-", "_") for part in str(value).split(","))
         for field in fields:
             if field not in PARTITION_FIELDS:
                 self.fail(
                     f"{field!r} is not one of {', '.join(PARTITION_FIELDS)} "
-                    "(give one, or several separated by commas)",
+                    "(give one, or several separated by commas) or auto",
                     param,
                     ctx,
                 )
