@@ -298,6 +298,8 @@ class Listing:
     ) -> None:
         self.spec = spec
         self._secret = secret
+        self._converting = False
+        """A :meth:`transaction` is open: it may yet hand back what it took."""
         self.fingerprint = spec.fingerprint()
         self.budget = API_REQUESTS_PER_SECOND if budget is None else budget
         self.in_flight = in_flight
@@ -404,6 +406,13 @@ class Listing:
         ``"chunk"`` hands out the runs not handed out yet as one list, and counts them as
         handed out before the caller has them: only for use inside :meth:`transaction`.
         """
+        if self._converting and kind != "chunk":
+            # The transaction may yet be undone, handing its runs out again: a run handed
+            # out now, after them, would then be handed out twice.
+            raise RuntimeError(
+                "this pager is being read by to_pandas() or to_dicts() in another task; "
+                "iterate it once that call has returned"
+            )
         state = self._state
         handout = state.handout
         wanted = "runs" if kind == "chunk" else kind
@@ -556,13 +565,25 @@ class Listing:
         For consumers that hand nothing to the caller until they are done
         (``to_pandas()``): interrupted, the listing stands where it stood before.
         """
+        if self._converting:
+            raise RuntimeError(
+                "this pager is already being read by to_pandas() or to_dicts() in another task"
+            )
         state = self._state
         consumed = state.handout.consumed()
+        self._converting = True
         try:
             yield
         except BaseException:
+            # A loop over this pager may hold the iterator of the current hand-out, or of
+            # the one the block started from (interrupted before it took those runs): both
+            # are used up, so that it takes the runs again from the rewound one only.
+            deque(self._state.handout.iterator, maxlen=0)
+            deque(state.handout.iterator, maxlen=0)
             self._state = state._replace(handout=state.handout.rewound(consumed))
             raise
+        finally:
+            self._converting = False
 
     # -- where the listing stands ----------------------------------------------------
 

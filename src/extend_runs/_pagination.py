@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Generator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -22,6 +22,8 @@ from ._pacing import Pacer
 from ._progress import ProgressBar
 
 if TYPE_CHECKING:
+    import asyncio
+
     import pandas as pd  # type: ignore[import-untyped, unused-ignore]
 
     from ._listing import HandoutKind, Listing
@@ -307,6 +309,27 @@ class AsyncProcessorRunPager(_PagerBase):
         progress: bool = False,
     ) -> None:
         super().__init__(get_page, listing, plan, progress)
+        self._converting: Optional[asyncio.Event] = None
+        """Set once the ``to_pandas()`` or ``to_dicts()`` under way in some task is over."""
+
+    async def _settled(self) -> None:
+        """Wait while another task reads the pager with ``to_pandas()`` or ``to_dicts()``:
+        until that call returns, its runs may yet be handed back to the pager."""
+        while (converting := self._converting) is not None:
+            await converting.wait()
+
+    @asynccontextmanager
+    async def _converting_all(self) -> AsyncIterator[None]:
+        import asyncio
+
+        await self._settled()
+        done = self._converting = asyncio.Event()  # made in the loop that waits on it
+        try:
+            with self._listing.transaction():
+                yield
+        finally:
+            self._converting = None
+            done.set()
 
     def __aiter__(self) -> AsyncIterator[ProcessorRunSummary]:
         return self._walk("runs")
@@ -327,6 +350,8 @@ class AsyncProcessorRunPager(_PagerBase):
             fetcher = AsyncFetcher(self._get_page, listing, receive, self._fetch_plan(kind))
             try:
                 while True:
+                    if kind != "chunk":
+                        await self._settled()
                     # No step between advancing the built-in iterator and the yield can be
                     # interrupted, so a run counts as yielded exactly when it is.
                     for item in listing.current(kind):
@@ -351,7 +376,7 @@ class AsyncProcessorRunPager(_PagerBase):
 
         import_pandas()
         builder = FrameBuilder()
-        with self._listing.transaction():
+        async with self._converting_all():
             chunks = self._walk("chunk")
             try:
                 async for runs in chunks:
@@ -364,7 +389,7 @@ class AsyncProcessorRunPager(_PagerBase):
         """Fetch the rest of the listing as plain dicts: ``await pager.to_dicts()``."""
         from ._dataframe import run_to_dict
 
-        with self._listing.transaction():
+        async with self._converting_all():
             chunks = self._walk("chunk")
             try:
                 return [run_to_dict(run) async for runs in chunks for run in runs]

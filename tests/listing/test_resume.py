@@ -158,3 +158,62 @@ def test_pages_taken_while_a_loop_is_mid_page_are_not_handed_to_that_loop_again(
     rest_of_page = next(pager.pages()).processor_runs
     after = list(runs)
     assert ids(first + rest_of_page + after) == plain_ids(fake)
+
+
+def test_to_dicts_interrupted_before_it_takes_a_page_leaves_a_loop_mid_page_as_it_was(
+    fake: FakeExtend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C in to_dicts() before it has taken the runs left of the current page (here as
+    its fetcher starts) must not hand those runs to a loop mid-page a second time."""
+    import extend_runs._pagination as pagination
+
+    pager = Driver("sync").client(fake).list_processor_runs(max_page_size=PAGE, prefetch=True)
+    runs = iter(pager)
+    first = [next(runs) for _ in range(5)]
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pagination, "SyncFetcher", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            pager.to_dicts()
+    assert ids(first + list(runs)) == plain_ids(fake)
+
+
+@pytest.mark.parametrize("started_after", [0.015, 0.03, 0.045])
+def test_a_loop_in_another_task_takes_no_run_while_to_dicts_may_still_hand_its_runs_back(
+    started_after: float,
+) -> None:
+    """Task A iterates a pager while task B's to_dicts() on it fails: A neither gets a run
+    twice nor misses one (it waits for B, whose runs go back to the pager)."""
+    from extend_runs import BadRequestError
+    from extend_runs.testing import Fault
+
+    fake = FakeExtend(60, seed=1, latency=0.01)
+    rule = fake.inject(Fault.http_error(400), times=None, when=lambda request: request.page == 5)
+    pager = Driver("async").client(fake, max_retries=0).list_processor_runs(max_page_size=10)
+    taken: list[ProcessorRunSummary] = []
+
+    async def loop() -> None:
+        async for run in pager:
+            taken.append(run)
+            await asyncio.sleep(0)
+
+    async def convert() -> None:
+        await asyncio.sleep(started_after)
+        with pytest.raises(BadRequestError):
+            await pager.to_dicts()
+
+    async def both() -> None:
+        # The loop may meet the failing page itself: then it ends with the same error.
+        results = await asyncio.gather(loop(), convert(), return_exceptions=True)
+        for result in results:
+            if result is not None and not isinstance(result, BadRequestError):
+                raise result
+        fake.clear_faults()
+        taken.extend([run async for run in pager])
+
+    asyncio.run(both())
+    assert rule.hits >= 1
+    assert ids(taken) == [run["id"] for run in fake.runs()]
