@@ -104,8 +104,13 @@ class _Attempt:
         if event in _OPENED:
             self._opened = info.get("return_value")
         elif event == "http11.send_request_headers.started":
-            stream, self._opened = self._opened, None
-            self._signal.place(self, _sending_stream() if stream is None else stream)
+            # The connection that sends is the one found from here. The one the attempt
+            # opened may not be it: with HTTP/2 enabled, a request that shares a connection
+            # still being opened can take it first, and httpcore then moves this request
+            # onto another connection, while the one it opened carries that request.
+            opened, self._opened = self._opened, None
+            stream = _sending_stream()
+            self._signal.place(self, opened if stream is None else stream)
         elif event == "http11.response_closed.started":
             # The connection goes back to the pool, and may carry another request next.
             self._signal.place(self, None)

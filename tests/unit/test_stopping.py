@@ -142,3 +142,53 @@ def test_the_callers_own_thread_is_not_traced() -> None:
     sent = request()
     with sending(sent):
         assert "trace" not in sent.extensions
+
+
+class _Trace:
+    """Stands in for httpcore's ``Trace``: the frames between a connection and its hook."""
+
+    def __init__(self, hook: TraceHook) -> None:
+        self.hook = hook
+
+    def trace(self, event: str) -> None:
+        self.hook(event, {"request": None})
+
+    def __enter__(self) -> None:
+        self.trace("http11.send_request_headers.started")
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+
+class _Connection:
+    """Stands in for httpcore's HTTP/1.1 connection, which sends on its own stream."""
+
+    def __init__(self, stream: Stream) -> None:
+        self._network_stream = stream
+
+    def handle_request(self, hook: TraceHook) -> None:
+        with _Trace(hook):
+            pass
+
+
+def test_a_stop_shuts_the_connection_that_sends_not_one_the_request_opened_and_lost() -> None:
+    """With HTTP/2 enabled, another request can take the connection this one opened (it
+    is shared while it might turn out HTTP/2); httpcore then sends this one on a kept-alive
+    connection. A stop must shut that one, never the other request's."""
+    signal = StopSignal()
+    sent = request()
+    opened_ours, opened_theirs = socket.socketpair()
+    kept_ours, kept_theirs = socket.socketpair()
+    with opened_ours, opened_theirs, kept_ours, kept_theirs:
+
+        def body() -> None:
+            with sending(sent):
+                hook: TraceHook = sent.extensions["trace"]
+                hook("connection.start_tls.complete", {"return_value": Stream(opened_ours)})
+                # ... the other request takes that connection; this one moves:
+                _Connection(Stream(kept_ours)).handle_request(hook)
+                signal.set()
+                assert was_shut(kept_theirs)
+                assert not was_shut(opened_theirs)
+
+        in_bound_thread(signal, body)
