@@ -19,7 +19,7 @@ from ._constants import (
     RETRYABLE_STATUS_CODES,
 )
 from ._exceptions import APIConnectionError, APIStatusError
-from ._stopping import interruptible_sleep
+from ._stopping import interruptible_sleep, stopped
 
 logger = logging.getLogger(LOGGER_NAME)
 
@@ -74,6 +74,8 @@ def should_retry(error: BaseException) -> bool:
     Connection errors and timeouts are retried, and so are retryable statuses, unless the
     server asked for a wait longer than :data:`~extend_runs._constants.MAX_RETRY_AFTER`.
     """
+    if stopped():
+        return False  # a fetching thread whose listing was left: its request was cut
     if isinstance(error, APIConnectionError):
         return True
     if isinstance(error, APIStatusError) and is_retryable_status(error.status_code):

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any, Optional
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["BackgroundStopped", "StopSignal", "bind_stop_signal", "interruptible_sleep", "sending"]
+__all__ = [
+    "BackgroundStopped",
+    "StopSignal",
+    "bind_stop_signal",
+    "interruptible_sleep",
+    "sending",
+    "stopped",
+]
 
 _worker = threading.local()
 
@@ -59,6 +66,9 @@ class StopSignal:
             self._event.set()
             for attempt in self._attempts:
                 _shut(attempt.stream)
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
 
     def wait(self, seconds: float) -> bool:
         """Wait up to ``seconds``; ``True`` if the signal was set meanwhile."""
@@ -119,6 +129,13 @@ class _Attempt:
 def bind_stop_signal(signal: StopSignal) -> None:
     """Bind the calling thread (a fetching worker, as it starts) to ``signal``."""
     _worker.stop = signal
+
+
+def stopped() -> bool:
+    """Whether the calling thread is bound to a signal that is set: its request was cut on
+    purpose, and is not to be tried again."""
+    signal: Optional[StopSignal] = getattr(_worker, "stop", None)
+    return signal is not None and signal.is_set()
 
 
 def interruptible_sleep(seconds: float) -> None:

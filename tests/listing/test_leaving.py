@@ -212,3 +212,23 @@ def test_a_program_that_leaves_while_a_request_waits_for_its_headers_exits_at_on
     assert out == "left\n"
     assert took < PROMPT, f"the program took {took:.1f} s to exit"
     assert_cut(list(server.stalls))
+
+
+@pytest.mark.parametrize("mode", LEAVING_MODES)
+def test_a_request_cut_by_leaving_is_not_retried_nor_logged_as_a_retry(
+    hostile: tuple[HostileServer, str], mode: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    server, base_url = hostile
+    server.stall = later_pages
+    before = fetch_threads()
+    with (
+        caplog.at_level("INFO", logger="extend_runs"),
+        Client(api_key=API_KEY, base_url=base_url, timeout=STALLED_TIMEOUT) as client,
+    ):
+        for _ in client.list_processor_runs(max_page_size=10, **MODES[mode]):
+            assert server.stall_started.wait(WAIT)
+            break
+        assert_cut(list(server.stalls))
+        for thread in fetch_threads() - before:
+            thread.join(PROMPT)
+    assert not [record for record in caplog.records if "retrying" in record.getMessage()]
