@@ -224,3 +224,18 @@ def test_pages_yields_the_pages_that_hold_runs_and_passes_over_empty_ones() -> N
         ["dpr_000003"],
     ]
     assert len(calls) == 3
+
+
+def test_the_listing_hands_nothing_else_out_while_a_transaction_may_be_undone() -> None:
+    """While to_pandas()/to_dicts() may yet hand its runs back, the engine refuses to hand
+    runs to anything else, and refuses a second such reader: either would repeat runs."""
+    from extend_runs._listing import Listing, ListingSpec
+
+    listing = Listing(ListingSpec(ListProcessorRunsParams()))
+    with listing.transaction():
+        with pytest.raises(RuntimeError, match="to_pandas"):
+            listing.current("runs")
+        with pytest.raises(RuntimeError, match="already"), listing.transaction():
+            pass  # pragma: no cover
+        assert list(listing.current("chunk")) == []
+    assert list(listing.current("runs")) == []
