@@ -40,8 +40,10 @@ _OPENED = frozenset(
 )
 """httpcore's trace events that name the stream of a connection opened for the request."""
 
-_FRAMES_UP = 5
-"""How many callers of a trace hook may lie between it and httpcore's HTTP/1.1 connection."""
+_FRAMES_UP = 16
+"""How many callers of a trace hook may lie between it and httpcore's HTTP/1.1 connection:
+httpcore's own four, and room for trace hooks of the caller's that call this one (an
+``httpx`` request hook that chains the trace it finds)."""
 
 
 class BackgroundStopped(Exception):

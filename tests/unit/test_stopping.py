@@ -192,3 +192,24 @@ def test_a_stop_shuts_the_connection_that_sends_not_one_the_request_opened_and_l
                 assert not was_shut(opened_theirs)
 
         in_bound_thread(signal, body)
+
+
+def test_a_stop_finds_the_connection_through_trace_hooks_that_chain_to_ours(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    """A caller's httpx request hook may wrap the trace it finds with its own (to time
+    requests, say): a stop still shuts the kept-alive connection the request is on."""
+    ours, theirs = pair
+    signal = StopSignal()
+    sent = request()
+
+    def body() -> None:
+        with sending(sent):
+            hook: TraceHook = sent.extensions["trace"]
+            for _ in range(3):  # three hooks, each chaining to the one it found
+                hook = (lambda inner: lambda event, info: inner(event, info))(hook)
+            _Connection(Stream(ours)).handle_request(hook)
+            signal.set()
+            assert was_shut(theirs)
+
+    in_bound_thread(signal, body)
