@@ -167,7 +167,9 @@ def sending(request: httpx.Request) -> Iterator[None]:
     try:
         yield
     finally:
-        del request.extensions["trace"]
+        # A request hook of the caller's may have replaced or dropped it meanwhile.
+        if request.extensions.get("trace") == attempt.trace:
+            del request.extensions["trace"]
         signal.discard(attempt)
 
 

@@ -213,3 +213,20 @@ def test_a_stop_finds_the_connection_through_trace_hooks_that_chain_to_ours(
             assert was_shut(theirs)
 
     in_bound_thread(signal, body)
+
+
+def test_an_attempt_ends_cleanly_when_a_request_hook_replaced_or_dropped_its_trace() -> None:
+    signal = StopSignal()
+    dropped, replaced = request(), request()
+
+    def theirs(event: str, info: dict[str, Any]) -> None:
+        pass  # pragma: no cover
+
+    def body() -> None:
+        with sending(dropped):
+            del dropped.extensions["trace"]
+        with sending(replaced):
+            replaced.extensions["trace"] = theirs
+        assert replaced.extensions["trace"] is theirs
+
+    in_bound_thread(signal, body)
