@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from itertools import islice
 from typing import Any, Optional
 
 import httpx
 import pytest
 
-from extend_runs import ProcessorRunsPage, ProcessorRunSummary
+from extend_runs import Client, ProcessorRunsPage, ProcessorRunSummary
 from extend_runs._checkpoint import Checkpoint, LaneShape
 from extend_runs._listing import Listing
 from extend_runs._models import ListProcessorRunsParams
@@ -421,3 +423,56 @@ def test_the_requests_in_flight_bound_the_budget() -> None:
     assert auto_splits(both, BUDGET, SOURCES + 1, probing=False) == [0, 1]
     assert auto_splits(both, BUDGET, SOURCES + 1, probing=False, in_flight=5) == [0]
     assert auto_splits(both, BUDGET, SOURCES + 1, probing=False, in_flight=1) == []
+
+
+def test_a_change_to_a_run_the_parent_has_not_handed_out_loses_no_unchanged_run() -> None:
+    # 24 PROCESSED runs tied at T, alternately ADMIN and API, then 30 older ones. The
+    # status is cut at T after its first page: its sub-partition of API skips the 12 API
+    # runs tied at T (its parent's) over three pages, the third ending with older runs of
+    # its own. A tied API run the caller has not received yet changes status while the
+    # listing is stopped; resumed, the API sub-partition must still hand out its first
+    # run past T, which did not change.
+    cut = datetime(2026, 11, 1, 12, tzinfo=timezone.utc)
+
+    def run(number: int, at: datetime, source: str) -> dict[str, Any]:
+        stamp = at.isoformat().replace("+00:00", "Z")
+        return {
+            "id": f"run_{number:03d}",
+            "status": "PROCESSED",
+            "processorId": "dp_1",
+            "processorName": "Extractor",
+            "processorVersionId": "dpv_1",
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "source": source,
+        }
+
+    runs = [run(i, cut, "API" if i % 2 else "ADMIN") for i in range(24)]
+    runs += [
+        run(100 + i, cut - timedelta(minutes=1 + i), "API" if i % 2 else "ADMIN") for i in range(30)
+    ]
+    fake = FakeExtend(runs, latency=0.01, now=cut + timedelta(days=1))
+    expected = [run["id"] for run in fake.runs(sort_by="createdAt")]
+    options: dict[str, Any] = {
+        "partition_by": "auto",
+        "sort_by": "createdAt",
+        "max_page_size": 5,
+        "max_concurrency": 64,
+    }
+    with Client(
+        api_key=fake.api_key,
+        base_url=fake.base_url,
+        max_requests_per_second=1e9,
+        http_client=httpx.Client(transport=fake.transport()),
+    ) as client:
+        pager = client.list_processor_runs(**options)
+        first = [run.id for run in islice(pager, 7)]
+        saved = pager.checkpoint
+        assert any("source" in request.query for request in fake.requests)  # it was cut
+        changed = "run_001"  # tied at T, API, the last the parent hands out
+        assert changed not in first
+        fake.update_run(changed, "FAILED")
+        rest = [run.id for run in client.list_processor_runs(**options, resume_from=saved)]
+    got = first + rest
+    assert len(got) == len(set(got))
+    assert sorted(got) == sorted(run for run in expected if run != changed)
