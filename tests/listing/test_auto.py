@@ -476,3 +476,30 @@ def test_a_change_to_a_run_the_parent_has_not_handed_out_loses_no_unchanged_run(
     got = first + rest
     assert len(got) == len(set(got))
     assert sorted(got) == sorted(run for run in expected if run != changed)
+
+
+def test_no_probe_for_a_partition_the_limit_lets_too_few_runs_into() -> None:
+    # limit=20: the first page of each status holds all the runs the listing may need,
+    # so a probe of the largest status could never lead to a split; it is not sent.
+    fake = FakeExtend(3000, seed=15, latency=0.01, now=datetime(2026, 12, 1, tzinfo=timezone.utc))
+    with Client(
+        api_key=fake.api_key,
+        base_url=fake.base_url,
+        max_requests_per_second=1e9,
+        http_client=httpx.Client(transport=fake.transport()),
+    ) as client:
+        runs = list(client.list_processor_runs(partition_by="auto", limit=20))
+        assert len(runs) == 20
+        assert [request.query.get("maxPageSize") for request in fake.requests] == ["20"] * 5
+        # Without the limit the same listing does probe it.
+        fake.clear_requests()
+        list(islice(client.list_processor_runs(partition_by="auto", max_page_size=20), 1))
+        assert [request.query.get("maxPageSize") for request in fake.requests].count("1") == 1
+
+
+def test_the_probe_rule_weighs_the_limit() -> None:
+    big = Estimate(False, 100, 60.0, None, LATENCY, remaining=100)
+    assert auto_splits([big], BUDGET, SOURCES + 1, probing=True) == []  # 2 pages at most
+    roomy = big._replace(remaining=10_000)
+    assert auto_splits([roomy], BUDGET, SOURCES + 1, probing=True) == [0]
+    assert auto_splits([big._replace(remaining=None)], BUDGET, SOURCES + 1, probing=True) == [0]
