@@ -154,7 +154,8 @@ def _unpack(prefix: str, text: object, problem: str) -> Any:
     try:
         packed = base64.urlsafe_b64decode(text[len(prefix) :].encode("ascii"))
         return json.loads(zlib.decompress(packed))
-    except (binascii.Error, UnicodeError, ValueError, zlib.error):
+    except (binascii.Error, UnicodeError, ValueError, zlib.error, RecursionError):
+        # RecursionError: JSON nested too deep to be any checkpoint.
         raise ValueError(f"{problem}; {_shown(text)} is damaged or not one") from None
 
 

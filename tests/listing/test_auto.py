@@ -7,6 +7,8 @@ would against the real API, on the fake's realistic data (most runs ``PROCESSED`
 
 from __future__ import annotations
 
+import base64
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -503,3 +505,60 @@ def test_the_probe_rule_weighs_the_limit() -> None:
     roomy = big._replace(remaining=10_000)
     assert auto_splits([roomy], BUDGET, SOURCES + 1, probing=True) == [0]
     assert auto_splits([big._replace(remaining=None)], BUDGET, SOURCES + 1, probing=True) == [0]
+
+
+def _split_checkpoint() -> tuple[Checkpoint, str]:
+    """A settled c2 checkpoint of a listing that split every status, and its string."""
+    server = HostileServer(make_runs(300, seed=3, distinct_seconds=30))
+    with serving(server) as base_url:
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        with httpx.Client(base_url=base_url, headers=headers) as http:
+            listing = auto_listing(budget=1e9, max_page_size=5)
+            drive(listing, Pages(http), took=0.01, requests=20)
+    text = listing.checkpoint()
+    return Checkpoint.decode(text), text
+
+
+def _edited(good: Checkpoint, keep: list[int]) -> str:
+    assert good.shapes is not None
+    lanes = tuple(good.lanes[i] for i in keep)
+    shapes = tuple(good.shapes[i] for i in keep)
+    return Checkpoint(good.fingerprint, good.handed_out, lanes, shapes, good.settled).encode()
+
+
+def test_a_c2_checkpoint_whose_partitions_would_lose_or_repeat_runs_is_refused() -> None:
+    good, text = _split_checkpoint()
+    assert good.shapes is not None and good.settled
+    assert len(good.shapes) > 5  # it was split
+    auto_listing(budget=1e9, max_page_size=5, resume_from=text)  # the genuine one loads
+    every = list(range(len(good.shapes)))
+    parent = next(i for i, shape in enumerate(good.shapes) if shape.upto is not None)
+    edited = [
+        _edited(good, every[1:]),  # a status left out
+        _edited(good, [*every, 0]),  # a status twice
+        _edited(good, every[:5]),  # a cut status without its sources
+        _edited(good, every[:-1]),  # one source missing
+        _edited(good, [*every, *every[-SOURCES:]]),  # the sources of one cut twice
+        _edited(good, []),  # no partition at all
+        Checkpoint(good.fingerprint, good.handed_out, good.lanes, good.shapes, False).encode(),
+    ]
+    shapes = list(good.shapes)
+    shapes[parent] = LaneShape(shapes[parent].values)  # a cut status that does not stop
+    edited.append(
+        Checkpoint(good.fingerprint, good.handed_out, good.lanes, tuple(shapes), True).encode()
+    )
+    shapes = list(good.shapes)
+    shapes[-1] = LaneShape(shapes[-1].values, "2030-01-01T00:00:00+00:00")  # another cut
+    edited.append(
+        Checkpoint(good.fingerprint, good.handed_out, good.lanes, tuple(shapes), True).encode()
+    )
+    for bad in edited:
+        with pytest.raises(ValueError, match="different listing"):
+            auto_listing(budget=1e9, max_page_size=5, resume_from=bad)
+
+
+def test_a_checkpoint_nested_too_deep_is_refused_with_a_value_error() -> None:
+    deep = zlib.compress(b"[" * 100_000 + b"]" * 100_000, 9)
+    for prefix in ("c1.", "c2."):
+        with pytest.raises(ValueError, match="checkpoint"):
+            Checkpoint.decode(prefix + base64.urlsafe_b64encode(deep).decode())
