@@ -562,3 +562,24 @@ def test_a_checkpoint_nested_too_deep_is_refused_with_a_value_error() -> None:
     for prefix in ("c1.", "c2."):
         with pytest.raises(ValueError, match="checkpoint"):
             Checkpoint.decode(prefix + base64.urlsafe_b64encode(deep).decode())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="past a cut only the SDK's known sources are listed: a source the API adds later "
+    "(or a run without one) is lost, and summaries do not carry source to tell",
+)
+def test_a_split_status_lists_runs_of_a_source_the_sdk_does_not_know() -> None:
+    runs = make_runs(400, seed=5, distinct_seconds=400)
+    for run in runs[::10]:
+        run["source"] = "EMAIL"  # a source the API adds after this release
+    server = HostileServer(runs)
+    with serving(server) as base_url:
+        headers = {"Authorization": f"Bearer {API_KEY}"}
+        with httpx.Client(base_url=base_url, headers=headers) as http:
+            pages = Pages(http)
+            listing = auto_listing(budget=1e9, max_page_size=10, sort_by="createdAt")
+            got = drive(listing, pages, took=0.01)
+    assert any("source" in query for query in pages.sent)  # statuses were split
+    # partition_by="status" lists every one of these runs: their statuses are known.
+    assert ids(got) == Counter(run["id"] for run in runs)
