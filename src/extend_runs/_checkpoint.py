@@ -30,7 +30,9 @@ _SHAPED_PREFIX = "c2."
 _WATCH_PREFIX = "w1."
 
 LanePosition = Optional[tuple[Optional[str], int]]
-"""One partition: ``(cursor of its page, runs of that page consumed)``, ``None`` when done."""
+"""One partition: ``(cursor of its page, runs of that page consumed)``, ``None`` when done.
+For a partition of a ``c2.`` checkpoint with an ``after`` edge, only its runs past the
+edge are counted: those before it belong to the partition it was split from."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,8 @@ def _unpack(prefix: str, text: object, problem: str) -> Any:
     try:
         packed = base64.urlsafe_b64decode(text[len(prefix) :].encode("ascii"))
         return json.loads(zlib.decompress(packed))
-    except (binascii.Error, UnicodeError, ValueError, zlib.error):
+    except (binascii.Error, UnicodeError, ValueError, zlib.error, RecursionError):
+        # RecursionError: JSON nested too deep to be any checkpoint.
         raise ValueError(f"{problem}; {_shown(text)} is damaged or not one") from None
 
 

@@ -154,7 +154,8 @@ class _Lane(NamedTuple):
     finished: bool
     """No page comes after :attr:`page`."""
     skip: int
-    """Runs still to skip from the next page fetched (resuming a checkpoint)."""
+    """Runs still to skip from the next page fetched (resuming a checkpoint); for a lane
+    with an :attr:`after` edge, only runs past it count."""
     number: int
     """How many pages this lane has taken in (numbers the cursors it has seen)."""
     last_key: Any
@@ -504,10 +505,14 @@ class Listing:
         last_key = current.last_key
         if self._checks_order and runs:
             last_key = self._check_order(lane, runs, last_key)
-        skipped = min(current.skip, len(runs))
-        begin, end, crossed = skipped, len(runs), False
+        # A sub-lane's own runs start past its ``after`` edge; those before it are its
+        # parent's, and the count to skip (resuming) leaves them out, so that a change to
+        # one of them, not yet handed out by the parent, cannot shift it onto runs of its own.
+        held = self._parents(current, runs)
+        skipped = min(current.skip, len(runs) - held)
+        begin, end, crossed = held + skipped, len(runs), False
         if self.spec.window is not None and runs:
-            begin, end, crossed = self._window(runs, skipped)
+            begin, end, crossed = self._window(runs, begin)
         if runs and (current.after is not None or current.upto is not None):
             begin, end, crossed = self._edges(current, runs, begin, end, crossed)
         sample = current.sample
@@ -601,7 +606,9 @@ class Listing:
                 continue
             consumed = lane.batched - left
             if consumed < lane.end:
-                positions.append((lane.token, consumed))
+                positions.append(
+                    (lane.token, consumed - self._parents(lane, lane.page.processor_runs))
+                )
             elif lane.finished:
                 positions.append(None)
             else:
@@ -688,6 +695,15 @@ class Listing:
             return False
         ahead = [i for i, each in enumerate(state.lanes) if not each.probe and not each.finished]
         return lane not in ahead[: self.in_flight - 1]
+
+    def _parents(self, lane: _Lane, runs: list[ProcessorRunSummary]) -> int:
+        """How many of ``runs`` (a page of ``lane``) are not past its ``after`` edge: the
+        runs of the partition it was split from, never its own."""
+        after = lane.after
+        if after is None or not runs:
+            return 0
+        later = _later(self._descending)
+        return _first(runs, self._key, lambda t: later(t, after))
 
     def _edges(
         self, lane: _Lane, runs: list[ProcessorRunSummary], begin: int, end: int, crossed: bool

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Optional, Union, cast
 
-from ._checkpoint import Checkpoint
+from ._checkpoint import Checkpoint, LaneShape
 from ._fetchers import FetchPlan
 from ._listing import AUTO_FIELDS, PARTITION_FIELDS, ListingSpec, Window
 from ._models import ListProcessorRunsParams, SortBy
@@ -133,12 +133,8 @@ def _partition_fields(
 
 def _checked(checkpoint: Checkpoint, spec: ListingSpec) -> Checkpoint:
     if spec.auto:
-        fits = checkpoint.shapes is not None and all(
-            len(shape.values) <= len(AUTO_FIELDS)
-            and all(
-                wire in _AUTO_WIRES and value in _AUTO_WIRES[wire] for wire, value in shape.values
-            )
-            for shape in checkpoint.shapes
+        fits = checkpoint.shapes is not None and _auto_shapes_fit(
+            checkpoint.shapes, checkpoint.settled, spec
         )
     else:
         fits = checkpoint.shapes is None and len(checkpoint.lanes) == len(spec.lanes())
@@ -150,11 +146,47 @@ def _checked(checkpoint: Checkpoint, spec: ListingSpec) -> Checkpoint:
     return checkpoint
 
 
-_AUTO_WIRES = {
-    PARTITION_FIELDS[name][0]: {member.value for member in PARTITION_FIELDS[name][1]}
-    for name in AUTO_FIELDS
-}
-"""The wire names and values a partition of ``partition_by="auto"`` may filter on."""
+def _auto_shapes_fit(shapes: Sequence[LaneShape], settled: bool, spec: ListingSpec) -> bool:
+    """Whether the partitions of a ``c2.`` checkpoint are those ``spec`` could have made.
+
+    The partitions the listing starts with, in order and without edges (but for the cut of
+    one that was split, once settled); then, for each one that was split, one partition
+    per value of the split field, in order, each skipping what is not past that cut. So
+    every run is in exactly one partition, as in the listing the checkpoint came from.
+    """
+    starts = [tuple(values.items()) for _, values in spec.lanes()]
+    if len(shapes) < len(starts):
+        return False
+    cuts: dict[tuple[tuple[str, str], ...], str] = {}
+    for shape, values in zip(shapes, starts):
+        if shape.values != values or shape.after is not None:
+            return False
+        if shape.upto is not None:
+            if not settled or spec.split_by is None:
+                return False
+            cuts[values] = shape.upto
+    added = shapes[len(starts) :]
+    if not cuts or spec.split_by is None:
+        return not added
+    wire, enum = PARTITION_FIELDS[spec.split_by]
+    members = [member.value for member in enum]
+    if len(added) != len(cuts) * len(members):
+        return False
+    split: set[tuple[tuple[str, str], ...]] = set()
+    for start in range(0, len(added), len(members)):
+        group = added[start : start + len(members)]
+        parent = group[0].values[:-1]
+        if parent not in cuts or parent in split:
+            return False
+        split.add(parent)
+        for shape, member in zip(group, members):
+            if (
+                shape.values != (*parent, (wire, member))
+                or shape.after != cuts[parent]
+                or shape.upto is not None
+            ):
+                return False
+    return True
 
 
 def _from_partition_tokens(tokens: Mapping[Any, Optional[str]], spec: ListingSpec) -> Checkpoint:

@@ -91,6 +91,7 @@ def auto_splits(
         [0]
     """
     known = [(i, e) for i, e in enumerate(estimates) if e is not None]
+    known_by = dict(known)
     if not known:
         return []
     latency = min(e.took for _, e in known)
@@ -103,7 +104,9 @@ def auto_splits(
     share = {i: rate / total_rate for i, rate in rates.items()}
     candidates = [i for i in rates if share[i] * latency * budget > 1]
     if probing:
-        return candidates
+        # With a limit, a partition the limit lets few runs into cannot pay to split,
+        # however far it reaches: its probe would be a request the listing never needs.
+        return [i for i in candidates if _may_pay(_most_pages(known_by[i], share[i]))]
     spans = {i: e.far_span for i, e in known if e.far_span is not None and i in rates}
     probed = [i for i in candidates if i in spans]
     if not probed:
@@ -114,9 +117,7 @@ def auto_splits(
         if i not in rates:
             continue
         count = 1 + spans.get(i, reach) / max(estimate.page_span, MIN_PAGE_SPAN)
-        if estimate.remaining is not None:
-            count = min(count, 1 + estimate.remaining * share[i] / max(estimate.runs, 1))
-        chains[i] = count
+        chains[i] = min(count, _most_pages(estimate, share[i]))
     total = sum(chains.values()) + (len(known) - len(rates)) + len(probed)
     split: list[int] = []
     extra = 0
@@ -128,3 +129,17 @@ def auto_splits(
         extra = added
         split.append(i)
     return split
+
+
+def _most_pages(estimate: Estimate, share: float) -> float:
+    """The most pages a partition can take with a ``limit``: the runs it still lets in, at
+    the partition's ``share``, in pages of its first page's size (unbounded without one)."""
+    if estimate.remaining is None:
+        return float("inf")
+    return 1 + estimate.remaining * share / max(estimate.runs, 1)
+
+
+def _may_pay(pages: float) -> bool:
+    """Whether a partition of ``pages`` pages could be listed sooner split
+    (``pages > split_chain(pages)``: more than 4 pages), ``inf`` included."""
+    return pages * (1 - LARGEST_PART) > PLANNING_ROUND_TRIPS
