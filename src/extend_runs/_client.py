@@ -322,8 +322,9 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
                 partitions back off together on a 429. ``"auto"``: one partition per
                 status, and a status that would take longer than the request budget
                 needs for the whole listing (``max_requests_per_second``, else the API's
-                10 a second) is split by source, at a cut, after its first page; see
-                the "Listing faster" page of the docs.
+                10 a second) is split by source, at a cut, after its first page. Past a
+                cut it lists only the 7 sources the API documents: a source added
+                later would be missed there (see the "Listing faster" page).
             max_concurrency: Requests a partitioned listing keeps in flight at most
                 (default 5).
             resume_from: A :attr:`~ProcessorRunPager.checkpoint` of an earlier listing
