@@ -1,6 +1,6 @@
 """Whole exports with ``prefetch`` left to the SDK, against plain and always-prefetched.
 
-    python benchmarks/bench_auto_prefetch.py            # 0 ms and 250 ms a page, 5 rounds
+    python benchmarks/bench_auto_prefetch.py            # 0 ms and 250 ms a page, 7 rounds
     python benchmarks/bench_auto_prefetch.py --quick    # fewer runs and rounds (a minute)
     python benchmarks/bench_auto_prefetch.py --latencies 0,0.25,1 --runs 100000,20000,5000
 
@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
+import time
 from functools import partial
 from typing import Any, Callable
 
-from bench_listing import API_KEY, interleaved, median, serve
+from bench_listing import API_KEY, median, serve
 
 PAGE = 1000
 CHOICES: dict[str, Any] = {"plain": False, "prefetch=True": True, "left to the SDK": None}
@@ -47,6 +49,29 @@ def export_async(url: str, total: int, prefetch: Any) -> int:
             return len(await pager.to_dicts())
 
     return asyncio.run(main())
+
+
+def interleaved(
+    contenders: dict[str, Callable[[], int]], rounds: int, expect: int
+) -> dict[str, list[float]]:
+    """Time each contender once per round, rotating the order, each from a collected heap.
+
+    A whole export builds every run's dict, so the cyclic collector's work depends on
+    what earlier exports left behind; collecting before each (outside the timing) gives
+    every contender the same start.
+    """
+    names = list(contenders)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_number in range(rounds):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            gc.collect()
+            started = time.perf_counter()
+            count = contenders[name]()
+            times[name].append(time.perf_counter() - started)
+            if count != expect:
+                raise RuntimeError(f"{name} listed {count} runs, not {expect}")
+    return times
 
 
 def scenario(latency: float, total: int, rounds: int) -> list[float]:
@@ -81,7 +106,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer runs and rounds")
     parser.add_argument("--latencies", default="0,0.25", help="seconds a page, comma-separated")
     parser.add_argument("--runs", help="runs per latency, comma-separated (same count)")
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 5; quick 3)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 7; quick 3)")
     args = parser.parse_args()
     latencies = [float(value) for value in args.latencies.split(",")]
     if args.runs:
@@ -94,7 +119,7 @@ def main() -> None:
         ]
     if len(totals) != len(latencies):
         parser.error("--runs needs one count per latency")
-    rounds = args.rounds or (3 if args.quick else 5)
+    rounds = args.rounds or (3 if args.quick else 7)
     print("# Whole exports: prefetch left to the SDK")
     print(
         f"Python {platform.python_version()}, {os.cpu_count()} cores; the fake in its own process\n"

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ._listing import Listing
     from ._models import ProcessorRunsPage
 
-__all__ = ["AsyncFetcher", "AutoAhead", "FetchPlan", "SyncFetcher"]
+__all__ = ["Ahead", "AsyncFetcher", "AutoAhead", "FetchPlan", "SyncFetcher"]
 
 Receive = Callable[[int, Optional[str], "ProcessorRunsPage", float], None]
 """Hands a lane's page, the cursor that fetched it and the seconds it took to the listing."""

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from . import _display
 from ._constants import WHOLE_LISTING_PAGE_SIZE
-from ._fetchers import AsyncFetcher, FetchPlan, SyncFetcher
+from ._fetchers import Ahead, AsyncFetcher, FetchPlan, SyncFetcher
 from ._pacing import Pacer
 from ._progress import ProgressBar
 
@@ -34,6 +34,9 @@ __all__ = ["AsyncProcessorRunPager", "ProcessorRunPager"]
 
 class _PagerBase:
     """What both pagers share: the listing, its display and where it stands."""
+
+    _whole_listing_ahead: Ahead = "auto"
+    """How ``to_pandas()`` and ``to_dicts()`` fetch when ``prefetch`` was left out."""
 
     def __init__(
         self, get_page: Callable[..., Any], listing: Listing, plan: FetchPlan, progress: bool
@@ -120,12 +123,14 @@ class _PagerBase:
 
     def _fetch_plan(self, kind: HandoutKind) -> FetchPlan:
         """The plan, except that consuming a whole listing fetches in big pages and, unless
-        ``prefetch`` was given, ahead of the caller while that pays (``"auto"``)."""
+        ``prefetch`` was given, as :attr:`_whole_listing_ahead` says."""
         plan = self._plan
         if kind != "chunk":
             return plan if plan.ahead is not None else FetchPlan(plan.workers, ahead=False)
         self._listing.prefer_page_size(WHOLE_LISTING_PAGE_SIZE)
-        return plan if plan.ahead is not None else FetchPlan(plan.workers, ahead="auto")
+        if plan.ahead is not None:
+            return plan
+        return FetchPlan(plan.workers, ahead=self._whole_listing_ahead)
 
     def _check_pages(self) -> None:
         if self._listing.partitioned:
@@ -300,6 +305,10 @@ class AsyncProcessorRunPager(_PagerBase):
     """
 
     _get_page: Callable[..., Awaitable[ProcessorRunsPage]]
+    _whole_listing_ahead: Ahead = False
+    # ``to_pandas()`` and ``to_dicts()`` never await between pages, so a page fetched ahead
+    # as a task would only start when they ask for it: measured, it costs 8 to 11% at no
+    # latency and gains nothing at 250 ms a page.
 
     def __init__(
         self,

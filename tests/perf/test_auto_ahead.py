@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
 import httpx
 import pytest
 
-from extend_runs import Client
+from extend_runs import AsyncClient, Client
 from extend_runs._fetchers import AutoAhead
 from tests.conftest import API_KEY, Harness
 from tests.perf.server import ListingServer, make_runs
@@ -122,3 +123,30 @@ def test_a_loop_with_the_default_prefetch_fetches_inline_even_on_a_slow_server()
     )
     assert len(list(client.list_processor_runs(max_page_size=10))) == 60
     assert set(server.senders) == {threading.current_thread().name}
+
+
+@pytest.mark.parametrize(("prefetch", "ahead"), [(None, False), ("auto", True), (True, True)])
+def test_an_async_to_dicts_fetches_inline_unless_asked_to_fetch_ahead(
+    prefetch: object, ahead: bool
+) -> None:
+    """An async whole-listing call never awaits between pages, so fetching ahead could
+    not overlap anything: left to itself it fetches in the caller's task."""
+    runs = ListingServer(make_runs(60))
+    senders: list[object] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        senders.append(asyncio.current_task())
+        await asyncio.sleep(0.03)  # the network's latency
+        return runs(request)
+
+    async def main() -> tuple[int, object]:
+        transport = httpx.MockTransport(handler)
+        async with AsyncClient(
+            api_key=API_KEY, http_client=httpx.AsyncClient(transport=transport)
+        ) as client:
+            pager = client.list_processor_runs(max_page_size=10, prefetch=prefetch)  # type: ignore[arg-type]
+            return len(await pager.to_dicts()), asyncio.current_task()
+
+    count, caller = asyncio.run(main())
+    assert count == 60
+    assert any(sender is not caller for sender in senders) is ahead
