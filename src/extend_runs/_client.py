@@ -311,8 +311,9 @@ class _BaseClient(Generic[_HttpClientT, _PagerT, _PageT, _WatcherT]):
                 ``None`` (the default): a loop over the pager fetches inline, while
                 ``to_pandas()`` and ``to_dicts()``, which consume the whole listing,
                 behave as ``"auto"`` (with :class:`AsyncClient` they fetch inline: they
-                never await between pages, so nothing could overlap). A partitioned listing always fetches its
-                partitions concurrently, ahead of you, whatever this says.
+                never await between pages, so nothing could overlap). A partitioned
+                listing always fetches its partitions concurrently, ahead of you,
+                whatever this says.
             partition_by: ``"status"``, ``"processor_type"`` or ``"source"``, or a tuple of
                 them such as ``("status", "source")``: list each value (each combination of
                 values) as its own sub-listing, concurrently, and merge them back in the
